@@ -1,0 +1,16 @@
+// ESLint flat config: typescript-eslint's recommended rules plus Pulumi's own rules for Pulumi programs.
+import tseslint from "typescript-eslint";
+import pulumi from "@pulumi/eslint-plugin";
+
+export default tseslint.config(
+    { ignores: ["node_modules/**", "bin/**", ".tmp/**"] },
+    ...tseslint.configs.recommended,
+    {
+        plugins: { "@pulumi": pulumi },
+        rules: {
+            "@pulumi/no-output-in-template-literal": "error",
+            "@pulumi/no-output-instance-in-template-literal": "error",
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+        },
+    },
+);
