@@ -3,9 +3,11 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "bin/**", ".tmp/**"] },
+    { ignores: ["node_modules/**", "bin/**", ".tmp/**", "eslint.config.mjs"] },
     ...tseslint.configs.recommended,
     {
+        files: ["**/*.ts"],
+        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
         plugins: { "@pulumi": pulumi },
         rules: {
             "@pulumi/no-output-in-template-literal": "error",

@@ -1,0 +1,85 @@
+// One stack's environment: the Heroku app and its dynos, config vars, Postgres, custom domains and certificates,
+// the S3 storage django-storages uses, and the Cloudflare records that send the hostnames to the app.
+import * as pulumi from "@pulumi/pulumi";
+import { Storage } from "./aws/storage";
+import { Dns } from "./cloudflare/dns";
+import type { EnvironmentSettings } from "./config/stack";
+import { Acm } from "./heroku/acm";
+import { Addon } from "./heroku/addon";
+import { App } from "./heroku/app";
+import { ConfigVars } from "./heroku/config-vars";
+import { Domain } from "./heroku/domain";
+import { Formation } from "./heroku/formation";
+
+export interface EnvironmentArgs {
+    settings: EnvironmentSettings;
+}
+
+export class Environment extends pulumi.ComponentResource {
+    public readonly app: App;
+    public readonly appUrl: pulumi.Output<string>;
+    public readonly database: Addon;
+    public readonly storage: Storage;
+    public readonly configVars: ConfigVars;
+    /** Custom hostname → its Heroku DNS target. */
+    public readonly dnsTargets: pulumi.Output<Record<string, string>>;
+    public readonly hostnames: string[];
+
+    constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("herokuenv:index:Environment", name, {}, opts);
+        const s = args.settings;
+        const production = s.kind === "production";
+
+        this.app = new App(`${name}-app`, {
+            name: s.app.name,
+            region: s.app.region,
+            stack: s.app.stack,
+            buildpacks: s.app.buildpacks,
+            ...(s.app.team ? { team: s.app.team } : {}),
+        }, { parent: this, protect: production });
+
+        this.storage = new Storage(`${name}-storage`, {
+            bucketPrefix: s.storage.bucketPrefix ?? s.app.name,
+            region: s.storage.region,
+            corsOrigins: s.storage.corsOrigins,
+            staticLocation: s.storage.staticLocation,
+            filesLocation: s.storage.filesLocation,
+            versioning: production,
+            protect: production,
+        }, { parent: this });
+
+        this.database = new Addon(`${name}-database`, {
+            app: this.app.appId,
+            plan: `heroku-postgresql:${s.database.plan}`,
+            attachmentName: s.database.attachmentName,
+        }, { parent: this, protect: production });
+
+        this.configVars = new ConfigVars(`${name}-config`, {
+            app: this.app.appId,
+            vars: pulumi.all([s.configVars, this.storage.plainConfigVars]).apply(([own, aws]) => ({ ...own, ...aws })),
+            secretVars: pulumi.all([s.secretConfigVars, this.storage.secretConfigVars]).apply(([own, aws]) => ({ ...own, ...aws })),
+        }, { parent: this });
+
+        new Formation(`${name}-formation`, { app: this.app.appId, processes: s.formation }, { parent: this, dependsOn: [this.configVars] });
+
+        const records = s.dns?.records ?? [];
+        this.hostnames = records.map((r) => r.hostname);
+        const domains = records.map((r) => ({
+            record: r,
+            domain: new Domain(`${name}-domain-${r.hostname}`, { app: this.app.appId, hostname: r.hostname }, { parent: this }),
+        }));
+        if (domains.length > 0) new Acm(`${name}-acm`, { app: this.app.appId }, { parent: this, dependsOn: domains.map((d) => d.domain) });
+        if (s.dns !== undefined && domains.length > 0) {
+            new Dns(`${name}-dns`, {
+                zoneId: s.dns.zoneId,
+                records: domains.map(({ record, domain }) => ({ hostname: record.hostname, target: domain.cname, proxied: record.proxied, ttl: record.ttl })),
+            }, { parent: this });
+        }
+        this.dnsTargets = pulumi
+            .all(domains.map(({ record, domain }) => domain.cname.apply((cname) => [record.hostname, cname] as const)))
+            .apply((pairs) => Object.fromEntries(pairs));
+        this.appUrl = this.app.webUrl;
+
+        this.registerOutputs({ appUrl: this.appUrl, dnsTargets: this.dnsTargets });
+    }
+}
