@@ -100,14 +100,17 @@ function problemsFromIssue(issue: z.core.$ZodIssue): string[] {
             (k) => `${configKey([...issue.path, k])}: unknown key; valid keys here are ${valid.join(", ")}`,
         );
     }
-    const missing = issue.code === "invalid_type" && issue.input === undefined;
-    let text = `${configKey(issue.path)}: ${missing ? "is required" : issue.message}`;
+    const missing = issue.code !== "custom" && issue.input === undefined;
+    // A bad map key (process type, config var name): zod wraps the key's own issue.
+    const message = issue.code === "invalid_key" && issue.issues.length > 0 ? issue.issues[0].message : issue.message;
+    let text = `${configKey(issue.path)}: ${missing ? "is required" : message}`;
     // A custom rule's input is the whole parent object: echo only a field's own value.
     if (!missing && issue.code !== "custom" && mayEcho(issue.path)) text += describeReceived(issue.input);
     const example = exampleFor(issue.path);
     if (example !== undefined) {
         const last = issue.path[issue.path.length - 1];
-        text += example.startsWith("pulumi ") || example.includes(":") ? `. Example: ${example}` : `. Example: ${String(last)}: ${example}`;
+        const standalone = example.startsWith("pulumi ") || /^[A-Z_]+: /.test(example);
+        text += standalone ? `. Example: ${example}` : `. Example: ${String(last)}: ${example}`;
     }
     return [text];
 }

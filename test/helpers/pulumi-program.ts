@@ -226,7 +226,9 @@ interface RegisterRequest {
 function hookLogs(sink: (m: string) => void): () => void {
     const log = pulumi.log as unknown as Record<string, (msg: string, ...rest: unknown[]) => Promise<void>>;
     const saved: Record<string, (msg: string, ...rest: unknown[]) => Promise<void>> = {};
-    for (const level of ["debug", "info", "warn", "error"]) {
+    // Debug lines are the SDK's own RPC tracing (shown only with `pulumi up -v`), which echoes engine responses
+    // verbatim; what users see is info, warn and error.
+    for (const level of ["info", "warn", "error"]) {
         saved[level] = log[level];
         log[level] = async (msg: string) => {
             sink(`${level}: ${msg}`);
