@@ -1,7 +1,8 @@
 // Transport for the Heroku Platform API v3: auth, headers, Range pagination, retries, safe errors.
 //
-// Self-contained on purpose (only Node built-ins): Pulumi dynamic providers are serialized by
-// capturing their code by value, so this module must not pull in other project modules.
+// Self-contained on purpose (no imports at all; Node 20 globals `fetch` and `crypto` only): Pulumi
+// dynamic providers are serialized by capturing their code by value, so this module must not
+// pull in other project modules.
 //
 // Retry policy (why it differs by method):
 // - 429 is retried for every method: Heroku refuses a rate-limited request before doing anything.
@@ -14,8 +15,6 @@
 //   idempotent (e.g. enabling ACM) can pass `idempotent: true`.
 // - Backoff is exponential with full jitter; `Retry-After` wins when present. The time spent
 //   sleeping between attempts is bounded by `maxRetryWaitMs`; attempts by `maxAttempts`.
-import { randomUUID } from "node:crypto";
-
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export const DEFAULT_HEROKU_API_URL = "https://api.heroku.com";
@@ -163,15 +162,11 @@ export function isNotFound(err: unknown): boolean {
     return err instanceof HerokuApiError && err.status === 404;
 }
 
-const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set<HttpMethod>(["GET", "HEAD", "PUT", "PATCH", "DELETE"]);
+// Arrays, not Sets: Pulumi's closure serializer does not rebuild Set instances faithfully.
+const IDEMPOTENT: readonly HttpMethod[] = ["GET", "HEAD", "PUT", "PATCH", "DELETE"];
 
 // Connection failures where the request cannot have reached Heroku, so even a POST may be repeated.
-const NOT_SENT_CODES: ReadonlySet<string> = new Set([
-    "ECONNREFUSED",
-    "ENOTFOUND",
-    "EAI_AGAIN",
-    "UND_ERR_CONNECT_TIMEOUT",
-]);
+const NOT_SENT_CODES: readonly string[] = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"];
 
 type Attempt =
     | { kind: "response"; status: number; headers: Headers; text: string; requestId: string }
@@ -275,7 +270,7 @@ export class HerokuClient {
     /** One logical request with retries; resolves with status, headers and parsed body. */
     async send<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<HerokuResponse<T>> {
         if (!path.startsWith("/")) throw new Error(`Heroku API path must start with "/": ${path}`);
-        const idempotent = IDEMPOTENT.has(method) || options.idempotent === true;
+        const idempotent = IDEMPOTENT.includes(method) || options.idempotent === true;
         const body = options.body === undefined ? undefined : JSON.stringify(options.body);
         let waitedMs = 0;
         for (let attempt = 1; ; attempt++) {
@@ -286,12 +281,22 @@ export class HerokuClient {
                     this.rateLimitRemaining = Number(remaining);
                 }
                 if (result.status < 400) {
-                    return {
-                        status: result.status,
-                        headers: result.headers,
-                        body: parseBody<T>(result.text),
-                        requestId: result.requestId,
-                    };
+                    let parsed: T;
+                    try {
+                        parsed = parseBody<T>(result.text);
+                    } catch {
+                        // JSON.parse's message quotes the body, which may hold config var values.
+                        throw new HerokuApiError({
+                            id: "unexpected_response",
+                            message: "response body is not JSON",
+                            status: result.status,
+                            method,
+                            path,
+                            requestId: result.requestId,
+                            attempts: attempt,
+                        });
+                    }
+                    return { status: result.status, headers: result.headers, body: parsed, requestId: result.requestId };
                 }
             }
 
@@ -305,7 +310,7 @@ export class HerokuClient {
             } else if (result.kind === "response" && result.status < 500) {
                 retryable = false;
             } else {
-                const notSent = result.kind === "network" && NOT_SENT_CODES.has(result.code);
+                const notSent = result.kind === "network" && NOT_SENT_CODES.includes(result.code);
                 retryable = idempotent || notSent;
                 outcomeUnknown = !retryable;
             }
@@ -339,7 +344,7 @@ export class HerokuClient {
         body: string | undefined,
         options: RequestOptions,
     ): Promise<Attempt> {
-        const requestId = randomUUID();
+        const requestId = crypto.randomUUID();
         const headers: Record<string, string> = {
             Accept: HEROKU_ACCEPT,
             "Content-Type": "application/json",
@@ -387,7 +392,8 @@ export class HerokuClient {
     private describeFailure(result: Attempt): Omit<HerokuApiErrorInit, "method" | "path" | "attempts"> {
         if (result.kind === "network") {
             const id = result.code === "ETIMEDOUT" ? "timeout" : "network_error";
-            return { id, message: `${result.code}: ${result.message}`, code: result.code, requestId: result.requestId };
+            const message = result.code === "network_error" ? result.message : `${result.code}: ${result.message}`;
+            return { id, message, code: result.code, requestId: result.requestId };
         }
         let id = result.status === 429 ? "rate_limit" : `http_${result.status}`;
         let message = result.text.slice(0, 200) || "(empty body)";
