@@ -1,4 +1,5 @@
-// The whole environment of one stack (production, staging or an engineer's sandbox), from Pulumi.<stack>.yaml.
+// The whole environment of one stack, from Pulumi.<stack>.yaml: production, staging (production's mirror) or an
+// engineer's sandbox (stack mini-<engineer>, derived from staging).
 import { Environment, loadEnvironmentSettings } from "./components";
 
 const settings = loadEnvironmentSettings();
@@ -11,7 +12,6 @@ export const hostnames = site.hostnames;
 export const dnsTargets = site.dnsTargets;
 export const filesBucket = site.storage.filesBucket.bucket;
 export const staticBucket = site.storage.staticBucket.bucket;
-export const databaseAddon = site.database.addonName;
-export const databaseConfigVars = site.database.configVarNames;
+export const database = site.databaseAttachment;
 export const storageAccessKeyId = site.storage.accessKeyId;
 export const storageSecretAccessKey = site.storage.secretAccessKey;

@@ -10,6 +10,7 @@ import { App } from "./heroku/app";
 import { ConfigVars } from "./heroku/config-vars";
 import { Domain } from "./heroku/domain";
 import { Formation } from "./heroku/formation";
+import { StackKind } from "./stack-kind";
 
 export interface EnvironmentArgs {
     settings: EnvironmentSettings;
@@ -24,11 +25,22 @@ export class Environment extends pulumi.ComponentResource {
     /** Custom hostname → its Heroku DNS target. */
     public readonly dnsTargets: pulumi.Output<Record<string, string>>;
     public readonly hostnames: string[];
+    /** The attachment name of the database (DATABASE → DATABASE_URL) and the config vars the add-on sets. */
+    public readonly databaseAttachment: pulumi.Output<{ name: string; configVars: string[] }>;
 
     constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("herokuenv:index:Environment", name, {}, opts);
         const s = args.settings;
         const production = s.kind === "production";
+        new StackKind(`${name}-kind`, { kind: s.kind, allowKindChange: s.allowKindChange }, { parent: this });
+        if (s.missingSecretConfigVarNames.length > 0) {
+            pulumi.log.warn(
+                `This sandbox does not set staging's secret config vars ${s.missingSecretConfigVarNames.join(", ")}; ` +
+                    "set test values with: " +
+                    s.missingSecretConfigVarNames.map((n) => `pulumi config set --secret --path 'herokuenv:secretConfigVars.${n}' <value>`).join("; "),
+                this,
+            );
+        }
 
         this.app = new App(`${name}-app`, {
             name: s.app.name,
@@ -79,6 +91,7 @@ export class Environment extends pulumi.ComponentResource {
             .all(domains.map(({ record, domain }) => domain.cname.apply((cname) => [record.hostname, cname] as const)))
             .apply((pairs) => Object.fromEntries(pairs));
         this.appUrl = this.app.webUrl;
+        this.databaseAttachment = this.database.configVarNames.apply((configVars) => ({ name: s.database.attachmentName, configVars }));
 
         this.registerOutputs({ appUrl: this.appUrl, dnsTargets: this.dnsTargets });
     }

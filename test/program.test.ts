@@ -96,6 +96,7 @@ describe("the program under mocks", function () {
             `${DYNAMIC}:Domain site-domain-sendhub.com`,
             `${DYNAMIC}:Domain site-domain-www.sendhub.com`,
             `${DYNAMIC}:Formation site-formation`,
+            "pulumi-nodejs:dynamic/herokuenv:StackKind site-kind",
         ];
         assert.deepEqual(summary(runs.production.resources), expected.sort());
     });

@@ -1,13 +1,17 @@
 // Reads the `herokuenv:*` keys of the running stack, validates them once and keeps secret values as secret Outputs.
 import * as pulumi from "@pulumi/pulumi";
+import { deriveSandboxConfig, isolationProblems, isolationTarget, parityProblems, type RawConfig } from "./kinds";
 import type { ValidatedEnvironment } from "./schema";
-import { formatProblems, NAMESPACE, validateEnvironment } from "./validate";
+import { readStackFileConfig } from "./stack-files";
+import { configKey, formatProblems, NAMESPACE, validateEnvironment } from "./validate";
 
 /** The validated environment, with the secret config vars as one secret Output. */
 export interface EnvironmentSettings extends Omit<ValidatedEnvironment, "secretConfigVars"> {
     stack: string;
     /** Names only: plain so that parity checks and diffs can see them without the values. */
     secretConfigVarNames: string[];
+    /** For a sandbox: staging's secret config-var names the sandbox has not set (it never inherits their values). */
+    missingSecretConfigVarNames: string[];
     secretConfigVars: pulumi.Output<Record<string, string>>;
 }
 
@@ -46,20 +50,72 @@ export function readRawStackConfig(): { raw: Record<string, unknown>; secretKeys
     return { raw, secretKeys };
 }
 
+export interface LoadOptions {
+    /** Where the stack files live (the project directory, where `pulumi` runs). */
+    stackFilesDir?: string;
+    /** The stack a staging environment mirrors. */
+    productionStack?: string;
+    /** The stack sandboxes derive from. */
+    stagingStack?: string;
+}
+
+/** The effective raw config of this stack: for a sandbox, staging's config made its own, then its overrides. */
+function effectiveConfig(stack: string, raw: RawConfig, options: Required<LoadOptions>, problems: string[]): RawConfig {
+    if (raw.kind !== "sandbox") return raw;
+    const engineer = typeof raw.engineer === "string" ? raw.engineer : "";
+    if (engineer !== "" && stack !== `mini-${engineer}`) {
+        problems.push(`${configKey(["engineer"])}: a sandbox for ${engineer} lives in the stack mini-${engineer}, not ${stack}`);
+    }
+    const staging = readStackFileConfig(options.stagingStack, options.stackFilesDir);
+    if (staging === undefined) {
+        problems.push(`${configKey(["kind"])}: a sandbox derives from Pulumi.${options.stagingStack}.yaml, which is not in ${options.stackFilesDir}`);
+        return raw;
+    }
+    const { kind: _kind, engineer: _engineer, ...overrides } = raw;
+    return deriveSandboxConfig(staging, engineer, overrides);
+}
+
 /**
  * Loads and validates the stack's environment. Every problem is reported at once, as a RunError so that Pulumi
- * prints the message without a stack trace.
+ * prints the message without a stack trace. Staging is checked against production's stack file (same config-var
+ * keys, dyno types and add-ons); staging and sandboxes are checked never to reach production's (or staging's) data.
  */
-export function loadEnvironmentSettings(): EnvironmentSettings {
+export function loadEnvironmentSettings(opts: LoadOptions = {}): EnvironmentSettings {
+    const options: Required<LoadOptions> = {
+        stackFilesDir: opts.stackFilesDir ?? process.cwd(),
+        productionStack: opts.productionStack ?? "production",
+        stagingStack: opts.stagingStack ?? "staging",
+    };
     const stack = pulumi.getStack();
     const { raw, secretKeys } = readRawStackConfig();
-    const result = validateEnvironment(raw, { secretKeys });
-    if (!result.ok) throw new pulumi.RunError(formatProblems(stack, result.problems));
+    const problems: string[] = [];
+    const effective = effectiveConfig(stack, raw, options, problems);
+    const result = validateEnvironment(effective, { secretKeys });
+    if (!result.ok) problems.push(...result.problems);
+
+    const production = effective.kind !== "production" ? readStackFileConfig(options.productionStack, options.stackFilesDir) : undefined;
+    const staging = effective.kind === "sandbox" ? readStackFileConfig(options.stagingStack, options.stackFilesDir) : undefined;
+    if (effective.kind === "staging") {
+        if (production === undefined) problems.push(`${configKey(["kind"])}: staging mirrors Pulumi.${options.productionStack}.yaml, which is not in ${options.stackFilesDir}`);
+        else for (const p of parityProblems(production, effective)) problems.push(`${configKey(p.path)}: ${p.message}`);
+    }
+    if (effective.kind === "staging" || effective.kind === "sandbox") {
+        const others = [
+            ...(production ? [isolationTarget("production", production)] : []),
+            ...(staging ? [isolationTarget("staging", staging)] : []),
+        ];
+        for (const p of isolationProblems(effective, others)) problems.push(`${configKey(p.path)}: ${p.message}`);
+    }
+    if (problems.length > 0 || !result.ok) throw new pulumi.RunError(formatProblems(stack, [...new Set(problems)]));
+
     const { secretConfigVars, ...rest } = result.environment;
+    const secretNames = Object.keys(secretConfigVars).sort();
+    const inheritedSecretNames = staging ? Object.keys((staging.secretConfigVars ?? {}) as object) : [];
     return {
         ...rest,
         stack,
-        secretConfigVarNames: Object.keys(secretConfigVars).sort(),
+        secretConfigVarNames: secretNames,
+        missingSecretConfigVarNames: inheritedSecretNames.filter((n) => !secretNames.includes(n)).sort(),
         secretConfigVars: pulumi.secret(secretConfigVars),
     };
 }
