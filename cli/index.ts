@@ -9,7 +9,7 @@ export interface CliCommand {
 
 /** One module per command (cli/<command>.ts); loaded lazily so `--help` stays fast. */
 const COMMAND_MODULES: string[] = [
-    // e.g. "./migrate-db"
+    "./sandbox",
 ];
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const COMMANDS: CliCommand[] = COMMAND_MODULES.map((file) => require(file) as CliCommand);

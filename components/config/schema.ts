@@ -32,7 +32,7 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 const CLOUDFLARE_ZONE_ID = /^[0-9a-f]{32}$/;
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const BUCKET_PREFIX = /^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$/;
-const ENGINEER = /^[a-z][a-z0-9]{1,19}$/;
+export const ENGINEER_NAME = /^[a-z][a-z0-9]{1,19}$/;
 
 /** Config vars that other components own: declaring them by hand would fight those components. */
 export const MANAGED_CONFIG_VARS: Readonly<Record<string, string>> = {
@@ -159,7 +159,7 @@ export const environmentSchema = z
         kind: z.enum(ENVIRONMENT_KINDS, { error: `must be one of ${oneOf(ENVIRONMENT_KINDS)}` }),
         engineer: z
             .string()
-            .regex(ENGINEER, { error: "must be 2-20 lower-case letters and digits, starting with a letter (it becomes part of app names and hostnames)" })
+            .regex(ENGINEER_NAME, { error: "must be 2-20 lower-case letters and digits, starting with a letter (it becomes part of app names and hostnames)" })
             .optional(),
         app: appSchema,
         formation: formationSchema,
