@@ -1,0 +1,24 @@
+// npm run bench [-- name...]: runs the side-by-side benchmarks (bench/<name>.ts), each in its own process so their
+// memory figures do not mix. With no names, runs them all.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const available = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith(".ts") && f !== "run.ts" && !f.startsWith("_"))
+    .map((f) => f.replace(/\.ts$/, ""))
+    .sort();
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const unknown = wanted.filter((w) => !available.includes(w));
+if (unknown.length > 0) {
+    process.stderr.write(`unknown benchmark ${unknown.join(", ")}; available: ${available.join(", ")}\n`);
+    process.exit(2);
+}
+let failed = 0;
+for (const name of wanted.length > 0 ? wanted : available) {
+    process.stdout.write(`\n=== bench/${name}.ts ===\n`);
+    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, `${name}.ts`)], { stdio: "inherit" });
+    if (result.status !== 0) failed++;
+}
+process.exit(failed > 0 ? 1 : 0);
