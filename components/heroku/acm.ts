@@ -1,6 +1,9 @@
-// Automated Certificate Management on an app: Heroku issues and renews certificates for its custom domains.
+// Automated Certificate Management on an app: Heroku issues and renews certificates for its custom domains. On while
+// the resource exists, off when it is deleted; switched off by hand, it shows on refresh and the next update turns it
+// back on.
 import * as pulumi from "@pulumi/pulumi";
-import { configureConnection, connect, ignoreNotFound, seg, type HerokuConnection } from "./provider";
+import { appToggleDiff } from "./diff";
+import { configureConnection, connect, gone, ignoreNotFound, withSafeErrors, type HerokuConnection } from "./provider";
 
 export interface AcmArgs {
     app: pulumi.Input<string>;
@@ -16,36 +19,44 @@ export interface AcmOutputs extends AcmInputs {
 
 export function acmProvider(): pulumi.dynamic.ResourceProvider<AcmInputs, AcmOutputs> {
     const connection: HerokuConnection = {};
-    return {
+    return withSafeErrors({
         configure: configureConnection(connection),
 
+        async check(_olds, news) {
+            return { inputs: { app: news.app }, failures: [] };
+        },
+
         async diff(_id, olds, news) {
-            return { changes: olds.app !== news.app || olds.enabled !== true, replaces: olds.app !== news.app ? ["app"] : [] };
+            // Someone switched it off by hand (seen by refresh): the update switches it back on.
+            const d = appToggleDiff(olds, news);
+            return { changes: d.changes, replaces: d.replaces };
         },
 
         async create(inputs) {
-            await connect(connection).post(`/apps/${seg(inputs.app)}/acm`, undefined, { idempotent: true /* enabling twice is harmless */ });
+            // POST /apps/{app}/acm is sent as idempotent: enabling twice leaves ACM enabled.
+            await connect(connection).enableAcm(inputs.app);
             return { id: `${inputs.app}/acm`, outs: { app: inputs.app, enabled: true } };
         },
 
         async read(id, props) {
             const app = props?.app ?? id.replace(/\/acm$/, "");
-            const live = await connect(connection).get<{ acm: boolean }>(`/apps/${seg(app)}`);
-            return { id, props: { app, enabled: live.acm } };
+            const live = await connect(connection).findApp(app);
+            if (live === undefined) return gone();
+            return { id: `${app}/acm`, props: { app, enabled: live.acm }, ...(props?.app === undefined ? { inputs: { app } as AcmOutputs } : {}) };
         },
 
         async update(_id, _olds, news) {
-            await connect(connection).post(`/apps/${seg(news.app)}/acm`, undefined, { idempotent: true });
+            await connect(connection).enableAcm(news.app);
             return { outs: { app: news.app, enabled: true } };
         },
 
         async delete(_id, props) {
-            await ignoreNotFound(connect(connection).delete(`/apps/${seg(props.app)}/acm`));
+            await ignoreNotFound(connect(connection).disableAcm(props.app));
         },
-    };
+    });
 }
 
-/** Automated Certificate Management on a Heroku app (`herokuenv:heroku:Acm`). */
+/** Automated Certificate Management on a Heroku app (`pulumi-nodejs:dynamic/heroku:Acm`). */
 export class Acm extends pulumi.dynamic.Resource {
     public readonly enabled!: pulumi.Output<boolean>;
 

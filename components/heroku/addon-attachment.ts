@@ -1,10 +1,10 @@
-// Attaches an add-on to an app under a name (DATABASE → DATABASE_URL). Attachments cannot be edited, so any change
-// is a replacement. Promoting a database the way `heroku pg:promote` does is an attachment named DATABASE with
-// `confirm` set to the app: Heroku moves the DATABASE name to the new add-on (see the README's recipe).
+// Attaches an add-on to an app under a name (DATABASE → DATABASE_URL). Attachments cannot be edited, so a change of
+// app, add-on or name is a replacement. Promoting a database the way `heroku pg:promote` does is an attachment named
+// DATABASE with `confirm` set to the app: Heroku moves the DATABASE name to this add-on (see docs/heroku.md).
 import * as pulumi from "@pulumi/pulumi";
-import { isHerokuApiError } from "./client";
-import { diffProperties } from "./diff";
-import { configureConnection, connect, ignoreNotFound, seg, type CheckFailure, type HerokuConnection } from "./provider";
+import type { HerokuAddOnAttachment } from "./api";
+import { diffProperties, isUnknown } from "./diff";
+import { configureConnection, connect, createOnce, gone, ignoreNotFound, withSafeErrors, type CheckFailure, type HerokuConnection } from "./provider";
 
 export interface AddonAttachmentArgs {
     /** App id or name the add-on is attached to. */
@@ -27,27 +27,24 @@ export interface AddonAttachmentInputs {
 export interface AddonAttachmentOutputs extends AddonAttachmentInputs {
     attachmentId: string;
     addonId: string;
+    /** Name of the add-on attached (useful when `addon` was given by id). */
+    addonName: string;
 }
 
-interface ApiAttachment {
-    id: string;
-    name: string;
-    addon: { id: string; name: string; app: { id: string; name: string } };
-    app: { id: string; name: string };
-}
+const ATTACHMENT_NAME = /^[A-Z][A-Z0-9_]*$/;
 
-function outputs(inputs: AddonAttachmentInputs, a: ApiAttachment): AddonAttachmentOutputs {
-    return { ...inputs, name: a.name, attachmentId: a.id, addonId: a.addon.id };
+function outputs(inputs: AddonAttachmentInputs, a: HerokuAddOnAttachment): AddonAttachmentOutputs {
+    return { ...inputs, name: a.name, attachmentId: a.id, addonId: a.addon.id, addonName: a.addon.name };
 }
 
 export function addonAttachmentProvider(): pulumi.dynamic.ResourceProvider<AddonAttachmentInputs, AddonAttachmentOutputs> {
     const connection: HerokuConnection = {};
-    return {
+    return withSafeErrors({
         configure: configureConnection(connection),
 
         async check(_olds, news) {
             const failures: CheckFailure[] = [];
-            if (typeof news.name !== "string" || !/^[A-Z][A-Z0-9_]*$/.test(news.name)) {
+            if (!isUnknown(news.name) && (typeof news.name !== "string" || !ATTACHMENT_NAME.test(news.name))) {
                 failures.push({ property: "name", reason: `must be an upper-case attachment name like DATABASE; got ${JSON.stringify(news.name)}` });
             }
             return { inputs: { app: news.app, addon: news.addon, name: news.name, ...(news.confirm ? { confirm: news.confirm } : {}) }, failures };
@@ -55,40 +52,64 @@ export function addonAttachmentProvider(): pulumi.dynamic.ResourceProvider<Addon
 
         async diff(_id, olds, news) {
             const d = diffProperties<AddonAttachmentInputs>(olds, news, ["app", "addon", "name"], ["app", "addon", "name"]);
-            return { changes: d.changes || olds.confirm !== news.confirm, replaces: d.replaces, deleteBeforeReplace: d.replaces.length > 0 };
+            // The add-on may be named by id or by name: the same add-on either way is no change.
+            const sameAddon = news.addon === olds.addonId || news.addon === olds.addonName;
+            const changed = d.changed.filter((p) => !(p === "addon" && sameAddon));
+            const replaces = d.replaces.filter((p) => changed.includes(p));
+            const confirmChanged = (olds.confirm ?? "") !== (news.confirm ?? "");
+            // Names are unique per app: the old attachment must go before the new one takes the name.
+            return {
+                changes: changed.length > 0 || confirmChanged,
+                replaces,
+                deleteBeforeReplace: replaces.length > 0 && olds.app === news.app && olds.name === news.name,
+            };
         },
 
         async create(inputs) {
-            const client = connect(connection);
-            let attachment: ApiAttachment;
-            try {
-                attachment = await client.post<ApiAttachment>("/addon-attachments", {
-                    app: inputs.app,
-                    addon: inputs.addon,
-                    name: inputs.name,
-                    ...(inputs.confirm ? { confirm: inputs.confirm } : {}),
-                });
-            } catch (err) {
-                // The answer was lost: an attachment name is unique per app, so find it by name.
-                if (!(isHerokuApiError(err) && err.outcomeUnknown)) throw err;
-                attachment = await client.get<ApiAttachment>(`/apps/${seg(inputs.app)}/addon-attachments/${seg(inputs.name)}`);
-            }
+            const api = connect(connection);
+            const attachment = await createOnce(
+                () =>
+                    api.createAttachment({
+                        app: inputs.app,
+                        addon: inputs.addon,
+                        name: inputs.name,
+                        ...(inputs.confirm ? { confirm: inputs.confirm } : {}),
+                    }),
+                // The answer was lost: a name is unique per app, so look it up, and adopt it only if it is our add-on's.
+                async () => {
+                    const found = await api.findAppAttachment(inputs.app, inputs.name);
+                    return found && (found.addon.id === inputs.addon || found.addon.name === inputs.addon) ? found : undefined;
+                },
+            );
             return { id: attachment.id, outs: outputs(inputs, attachment) };
         },
 
         async read(id, props) {
-            const a = await connect(connection).get<ApiAttachment>(`/addon-attachments/${seg(id)}`);
-            const base = props ?? { app: a.app.name, addon: a.addon.name, name: a.name };
-            return { id: a.id, props: outputs(base, a) };
+            const a = await connect(connection).findAttachment(id);
+            if (a === undefined) return gone();
+            if (props?.attachmentId !== undefined) return { id: a.id, props: outputs(props, a) };
+            const inputs: AddonAttachmentInputs = {
+                app: props?.app ?? a.app.id,
+                addon: props?.addon ?? a.addon.id,
+                name: a.name,
+                ...(props?.confirm ? { confirm: props.confirm } : {}),
+            };
+            return { id: a.id, props: outputs(inputs, a), inputs: inputs as AddonAttachmentOutputs };
+        },
+
+        async update(_id, olds, news) {
+            // Only `confirm` (or the add-on's spelling, id vs name) can change in place, and neither needs a request.
+            const { confirm: _confirm, ...rest } = olds;
+            return { outs: { ...rest, ...news, name: olds.name } };
         },
 
         async delete(id) {
-            await ignoreNotFound(connect(connection).delete(`/addon-attachments/${seg(id)}`));
+            await ignoreNotFound(connect(connection).deleteAttachment(id));
         },
-    };
+    });
 }
 
-/** An add-on attachment (`herokuenv:heroku:AddonAttachment`). */
+/** An add-on attachment (`pulumi-nodejs:dynamic/heroku:AddonAttachment`). */
 export class AddonAttachment extends pulumi.dynamic.Resource {
     public readonly attachmentId!: pulumi.Output<string>;
     public readonly addonId!: pulumi.Output<string>;

@@ -1,11 +1,14 @@
 // A Heroku add-on (Heroku Postgres first). It never destroys a database silently: a change that needs a new add-on
-// (another app, service or name) is refused at check time unless `allowReplace` is set, and a plan change is an
-// in-place PATCH, which Heroku performs where the plans allow it and otherwise refuses with its own message.
+// (another app or another service) is refused at check time unless `allowReplace` is set, and a plan change is an
+// in-place PATCH, which Heroku performs where the plans allow it and otherwise refuses (reported with what to do).
+// A rename and a new attachment name are in place too. Creation waits for `provisioned`; if that takes longer than
+// the timeout, the add-on is handed to Pulumi as "created, not initialized" and the next run keeps waiting for the
+// same add-on instead of provisioning a second one.
 import * as pulumi from "@pulumi/pulumi";
-import type { HerokuClient } from "./client";
+import type { AddOnCreateBody, HerokuAddOn, HerokuApi } from "./api";
 import { isHerokuApiError } from "./client";
-import { addonService, diffProperties } from "./diff";
-import { configureConnection, connect, ignoreNotFound, seg, type CheckFailure, type HerokuConnection } from "./provider";
+import { addonDiff, addonReplacementRefusals, addonService, isUnknown } from "./diff";
+import { configureConnection, connect, createOnce, gone, ignoreNotFound, initFailed, log, withSafeErrors, type CheckFailure, type HerokuConnection } from "./provider";
 
 export interface AddonArgs {
     /** App id or name. */
@@ -33,40 +36,18 @@ export interface AddonInputs {
 
 export interface AddonOutputs extends AddonInputs {
     addonId: string;
+    /** The add-on's name, the one Heroku picked when none was declared. */
     addonName: string;
     state: string;
-    /** Config vars the add-on sets on the app, e.g. DATABASE_URL and HEROKU_POSTGRESQL_<COLOR>_URL. */
+    /** Config vars the add-on sets on the app, e.g. DATABASE_URL and HEROKU_POSTGRESQL_<COLOR>_URL (names only). */
     configVarNames: string[];
 }
 
-interface ApiAddon {
-    id: string;
-    name: string;
-    app: { id: string; name: string };
-    plan: { name: string };
-    state: string;
-    config_vars: string[];
-}
+const PLAN = /^[a-z0-9-]+:[a-z0-9-]+$/;
+const ADDON_NAME = /^[a-zA-Z][A-Za-z0-9_-]+$/;
+const ATTACHMENT_NAME = /^[A-Z][A-Z0-9_]*$/;
 
-const REPLACE_ON = ["app", "service", "addonName"] as const;
-
-/** Polls until the add-on is provisioned: Heroku Postgres takes minutes on real plans. */
-async function waitProvisioned(client: HerokuClient, app: string, addonId: string, timeoutSeconds: number): Promise<ApiAddon> {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    let delay = Number(process.env.HEROKUENV_ADDON_POLL_MS) || 2000;
-    for (;;) {
-        const addon = await client.get<ApiAddon>(`/apps/${seg(app)}/addons/${seg(addonId)}`);
-        if (addon.state === "provisioned") return addon;
-        if (addon.state === "deprovisioned") throw new Error(`add-on ${addon.name} was deprovisioned while waiting for it`);
-        if (Date.now() + delay > deadline) {
-            throw new Error(`add-on ${addon.name} still ${addon.state} after ${timeoutSeconds}s; re-run to keep waiting (nothing will be created twice)`);
-        }
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 1.5, 15_000);
-    }
-}
-
-function outputs(inputs: AddonInputs, addon: ApiAddon): AddonOutputs {
+function outputs(inputs: AddonInputs, addon: HerokuAddOn): AddonOutputs {
     return {
         ...inputs,
         addonId: addon.id,
@@ -77,18 +58,45 @@ function outputs(inputs: AddonInputs, addon: ApiAddon): AddonOutputs {
     };
 }
 
+/** Polls until the add-on is provisioned (Heroku Postgres takes minutes on real plans), logging progress. */
+async function waitProvisioned(api: HerokuApi, addon: HerokuAddOn, timeoutSeconds: number): Promise<HerokuAddOn> {
+    const started = Date.now();
+    const deadline = started + timeoutSeconds * 1000;
+    const pollMs = Number(process.env.HEROKUENV_ADDON_POLL_MS);
+    let delay = Number.isFinite(pollMs) && pollMs >= 0 ? pollMs : 2000;
+    let current = addon;
+    for (let polls = 0; ; polls++) {
+        if (current.state === "provisioned") return current;
+        if (current.state === "deprovisioned") throw new Error(`add-on ${current.name} was deprovisioned while waiting for it`);
+        if (Date.now() + delay > deadline) {
+            throw new Error(`add-on ${current.name} is still ${current.state} after ${timeoutSeconds} s`);
+        }
+        if (polls % 5 === 0) log(`add-on ${current.name} (${current.plan.name}) on app ${current.app.name}: ${current.state}, ${Math.round((Date.now() - started) / 1000)} s`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 1.5, 15_000);
+        current = await api.getAddOnById(current.id);
+    }
+}
+
 export function addonProvider(): pulumi.dynamic.ResourceProvider<AddonInputs, AddonOutputs> {
     const connection: HerokuConnection = {};
-    return {
+    return withSafeErrors({
         configure: configureConnection(connection),
 
         async check(olds, news) {
             const failures: CheckFailure[] = [];
-            if (typeof news.plan !== "string" || !/^[a-z0-9-]+:[a-z0-9-]+$/.test(news.plan)) {
+            if (!isUnknown(news.plan) && (typeof news.plan !== "string" || !PLAN.test(news.plan))) {
                 failures.push({ property: "plan", reason: `must be service:plan, e.g. heroku-postgresql:essential-0; got ${JSON.stringify(news.plan)}` });
             }
-            if (news.attachmentName !== undefined && !/^[A-Z][A-Z0-9_]*$/.test(news.attachmentName)) {
+            if (news.addonName !== undefined && !isUnknown(news.addonName) && !ADDON_NAME.test(news.addonName)) {
+                failures.push({ property: "addonName", reason: "must start with a letter and hold letters, digits, dashes and underscores" });
+            }
+            if (news.attachmentName !== undefined && !isUnknown(news.attachmentName) && !ATTACHMENT_NAME.test(news.attachmentName)) {
                 failures.push({ property: "attachmentName", reason: "must be an upper-case name like DATABASE" });
+            }
+            const timeout = news.provisionTimeoutSeconds ?? 900;
+            if (!isUnknown(timeout) && !(typeof timeout === "number" && timeout > 0)) {
+                failures.push({ property: "provisionTimeoutSeconds", reason: "must be a number of seconds > 0" });
             }
             const inputs: AddonInputs = {
                 app: news.app,
@@ -96,80 +104,139 @@ export function addonProvider(): pulumi.dynamic.ResourceProvider<AddonInputs, Ad
                 ...(news.addonName ? { addonName: news.addonName } : {}),
                 ...(news.attachmentName ? { attachmentName: news.attachmentName } : {}),
                 allowReplace: news.allowReplace === true,
-                provisionTimeoutSeconds: news.provisionTimeoutSeconds ?? 900,
+                provisionTimeoutSeconds: timeout,
             };
-            const existing = olds as Partial<AddonOutputs>;
-            if (existing.addonId !== undefined && !inputs.allowReplace) {
-                const before = { app: existing.app, service: addonService(existing.plan ?? ""), addonName: existing.addonName };
-                const after = { app: inputs.app, service: addonService(inputs.plan), addonName: inputs.addonName ?? existing.addonName };
-                for (const property of REPLACE_ON) {
-                    if (before[property] !== after[property]) {
-                        failures.push({
-                            property: property === "service" ? "plan" : property,
-                            reason: `changing ${property} from ${String(before[property])} to ${String(after[property])} would destroy add-on ${existing.addonName} and its data; set allowReplace: true to confirm`,
-                        });
-                    }
-                }
-            }
+            // The safety rule: nothing that needs a new add-on (and loses the data) without allowReplace.
+            failures.push(...addonReplacementRefusals(olds, inputs));
             return { inputs, failures };
         },
 
         async diff(_id, olds, news) {
-            const before = { app: olds.app, service: addonService(olds.plan), addonName: olds.addonName, plan: olds.plan, attachmentName: olds.attachmentName };
-            const after = { app: news.app, service: addonService(news.plan), addonName: news.addonName ?? olds.addonName, plan: news.plan, attachmentName: news.attachmentName };
-            const d = diffProperties(before, after, ["app", "service", "addonName", "plan", "attachmentName"], [...REPLACE_ON, "attachmentName"]);
+            const d = addonDiff(olds, news);
+            if (d.replaces.length > 0 && news.allowReplace !== true) {
+                // check refuses this already; never let a replacement through if it was skipped (unknown values).
+                throw new Error(`add-on ${olds.addonName}: changing ${d.replaces.join(" and ")} needs a new add-on and destroys this one's data; set allowReplace: true to confirm`);
+            }
             const bookkeeping = olds.allowReplace !== news.allowReplace || olds.provisionTimeoutSeconds !== news.provisionTimeoutSeconds;
-            return { changes: d.changes || bookkeeping, replaces: d.replaces };
+            // Still provisioning (a create that timed out, or seen so by refresh): the update waits for it.
+            const unfinished = olds.state !== "provisioned";
+            return { changes: d.changes || bookkeeping || unfinished, replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace };
         },
 
         async create(inputs) {
-            const client = connect(connection);
-            const body = {
+            const api = connect(connection);
+            const body: AddOnCreateBody = {
                 plan: inputs.plan,
                 ...(inputs.addonName ? { name: inputs.addonName } : {}),
                 ...(inputs.attachmentName ? { attachment: { name: inputs.attachmentName } } : {}),
             };
-            let addon: ApiAddon;
+            // Reconciliation after a lost answer adopts only an add-on made since now (minus clock skew) with our
+            // plan's service, found by the add-on name, else the attachment name, else as the one new add-on.
+            const since = Date.now() - 10 * 60_000;
+            const ours = (a: HerokuAddOn | undefined) =>
+                a !== undefined && addonService(a.plan.name) === addonService(inputs.plan) && Date.parse(a.created_at) >= since ? a : undefined;
+            const before = inputs.addonName || inputs.attachmentName ? undefined : (await api.listAddOns(inputs.app)).map((a) => a.id);
+            const find = async (): Promise<HerokuAddOn | undefined> => {
+                if (inputs.addonName) return ours(await api.findAddOn(inputs.app, inputs.addonName));
+                if (inputs.attachmentName) {
+                    const attachment = await api.findAppAttachment(inputs.app, inputs.attachmentName);
+                    return attachment && ours(await api.getAddOnById(attachment.addon.id));
+                }
+                const fresh = (await api.listAddOns(inputs.app)).filter((a) => !(before ?? []).includes(a.id) && ours(a));
+                return fresh.length === 1 ? fresh[0] : undefined;
+            };
+            let addon: HerokuAddOn;
             try {
-                addon = await client.post<ApiAddon>(`/apps/${seg(inputs.app)}/addons`, body);
+                addon = await createOnce(() => api.createAddOn(inputs.app, body), find);
             } catch (err) {
-                if (!(isHerokuApiError(err) && err.outcomeUnknown)) throw err;
-                // The add-on may exist although the answer was lost: adopt the one on this app with this plan (and
-                // name) rather than provisioning a second database.
-                const existing = (await client.list<ApiAddon>(`/apps/${seg(inputs.app)}/addons`)).filter(
-                    (a) => a.plan.name === inputs.plan && (inputs.addonName === undefined || a.name === inputs.addonName),
-                );
-                if (existing.length !== 1) throw err;
-                addon = existing[0];
+                if (isHerokuApiError(err) && err.status === 422) {
+                    throw new Error(
+                        `Heroku refused to create the add-on: ${err.herokuMessage}. If an add-on with this name or attachment already exists ` +
+                            "(for example left by an interrupted run), adopt it with the resource option import: \"<add-on id>\" instead of creating another one",
+                    );
+                }
+                throw err;
             }
-            addon = await waitProvisioned(client, inputs.app, addon.id, inputs.provisionTimeoutSeconds);
+            try {
+                addon = await waitProvisioned(api, addon, inputs.provisionTimeoutSeconds);
+            } catch (err) {
+                throw initFailed(addon.id, outputs(inputs, addon), err);
+            }
             return { id: addon.id, outs: outputs(inputs, addon) };
         },
 
         async read(id, props) {
-            const client = connect(connection);
-            const app = props?.app;
-            const addon = await client.get<ApiAddon>(app ? `/apps/${seg(app)}/addons/${seg(id)}` : `/addons/${seg(id)}`);
-            const base: AddonInputs = props ?? { app: addon.app.name, plan: addon.plan.name, allowReplace: false, provisionTimeoutSeconds: 900 };
-            return { id: addon.id, props: outputs({ ...base, app: props?.app ?? addon.app.name }, addon) };
+            const addon = await connect(connection).findAddOnById(id);
+            if (addon === undefined || addon.state === "deprovisioned") return gone();
+            if (props?.addonId !== undefined) {
+                // Refresh: live plan, name, state and config var names; the declared inputs stay as they were.
+                return { id: addon.id, props: outputs(props, addon) };
+            }
+            // Import: what the add-on is, with the safe defaults.
+            const inputs: AddonInputs = {
+                app: props?.app ?? addon.app.id,
+                plan: addon.plan.name,
+                addonName: addon.name,
+                ...(props?.attachmentName ? { attachmentName: props.attachmentName } : {}),
+                allowReplace: false,
+                provisionTimeoutSeconds: props?.provisionTimeoutSeconds ?? 900,
+            };
+            return { id: addon.id, props: outputs(inputs, addon), inputs: inputs as AddonOutputs };
         },
 
         async update(id, olds, news) {
-            const client = connect(connection);
-            if (olds.plan !== news.plan) {
-                await client.patch(`/apps/${seg(news.app)}/addons/${seg(id)}`, { plan: news.plan });
+            const api = connect(connection);
+            const d = addonDiff(olds, news);
+            let addon: HerokuAddOn | undefined;
+            if (d.changed.includes("plan") || d.changed.includes("addonName")) {
+                const rename = d.changed.includes("addonName") ? { name: news.addonName } : {};
+                try {
+                    addon = await api.updateAddOn(news.app, id, { plan: news.plan, ...rename });
+                } catch (err) {
+                    if (isHerokuApiError(err) && err.status === 422) {
+                        throw new Error(
+                            `Heroku refused to change add-on ${olds.addonName} from ${olds.plan} to ${news.plan} in place: ${err.herokuMessage}. ` +
+                                "Nothing was changed. To move the data to a plan Heroku cannot switch to in place, create a second Addon and copy the data " +
+                                "(heroku pg:copy), then promote it with an AddonAttachment named DATABASE",
+                        );
+                    }
+                    throw err;
+                }
             }
-            const addon = await waitProvisioned(client, news.app, id, news.provisionTimeoutSeconds);
-            return { outs: outputs({ ...news, addonName: olds.addonName }, addon) };
+            if (d.changed.includes("attachmentName") && news.attachmentName) {
+                const name = news.attachmentName;
+                // Attachments cannot be renamed: attach under the new name, then drop the old attachment.
+                await createOnce(
+                    () => api.createAttachment({ addon: id, app: news.app, name }),
+                    async () => {
+                        const found = await api.findAppAttachment(news.app, name);
+                        return found?.addon.id === id ? found : undefined;
+                    },
+                );
+                if (olds.attachmentName) {
+                    const old = await api.findAppAttachment(news.app, olds.attachmentName);
+                    if (old?.addon.id === id) await ignoreNotFound(api.deleteAttachment(old.id));
+                }
+                addon = undefined;
+            }
+            if (addon === undefined && (olds.state !== "provisioned" || d.changed.includes("attachmentName"))) {
+                addon = await api.getAddOnById(id);
+            }
+            if (addon !== undefined) {
+                addon = await waitProvisioned(api, addon, news.provisionTimeoutSeconds);
+                return { outs: outputs(news, addon) };
+            }
+            // Bookkeeping only (allowReplace, timeout): no API request.
+            return { outs: { ...olds, ...news, addonName: olds.addonName } };
         },
 
         async delete(id, props) {
-            await ignoreNotFound(connect(connection).delete(`/apps/${seg(props.app)}/addons/${seg(id)}`));
+            await ignoreNotFound(connect(connection).deleteAddOn(props.app, id));
         },
-    };
+    });
 }
 
-/** A Heroku add-on such as Heroku Postgres (`herokuenv:heroku:Addon`). */
+/** A Heroku add-on such as Heroku Postgres (`pulumi-nodejs:dynamic/heroku:Addon`). */
 export class Addon extends pulumi.dynamic.Resource {
     public readonly addonId!: pulumi.Output<string>;
     public readonly addonName!: pulumi.Output<string>;

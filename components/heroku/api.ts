@@ -37,6 +37,19 @@ export interface AppCreateBody {
     feature_flags?: string[];
 }
 
+/** POST /teams/apps: an app owned by a team. */
+export interface TeamAppCreateBody extends Omit<AppCreateBody, "feature_flags"> {
+    /** Team name. */
+    team: string;
+    locked?: boolean;
+}
+
+export interface HerokuBuildpackInstallation {
+    /** Order in which the buildpacks run, from 0. */
+    ordinal: number;
+    buildpack: { url: string; name: string | null };
+}
+
 export interface AppUpdateBody {
     name?: string;
     maintenance?: boolean;
@@ -162,6 +175,11 @@ export class HerokuApi {
         return this.client.post("/apps", body);
     }
 
+    /** POST /teams/apps. Same reconciliation rule as `createApp`. */
+    createTeamApp(body: TeamAppCreateBody): Promise<HerokuApp> {
+        return this.client.post("/teams/apps", body);
+    }
+
     getApp(app: string): Promise<HerokuApp> {
         return this.client.get(`/apps/${seg(app)}`);
     }
@@ -181,6 +199,22 @@ export class HerokuApi {
 
     deleteApp(app: string): Promise<HerokuApp> {
         return this.client.delete(`/apps/${seg(app)}`);
+    }
+
+    // --- buildpacks ---------------------------------------------------------------------------
+
+    /** GET /apps/{app}/buildpack-installations, in the order they run. */
+    async listBuildpacks(app: string): Promise<HerokuBuildpackInstallation[]> {
+        const installs = await this.client.list<HerokuBuildpackInstallation>(`/apps/${seg(app)}/buildpack-installations`);
+        return installs.sort((a, b) => a.ordinal - b.ordinal);
+    }
+
+    /** PUT /apps/{app}/buildpack-installations: replaces the whole list (empty clears it). */
+    async setBuildpacks(app: string, buildpacks: readonly string[]): Promise<HerokuBuildpackInstallation[]> {
+        const installs = await this.client.put<HerokuBuildpackInstallation[]>(`/apps/${seg(app)}/buildpack-installations`, {
+            updates: buildpacks.map((buildpack) => ({ buildpack })),
+        });
+        return installs.sort((a, b) => a.ordinal - b.ordinal);
     }
 
     // --- ACM (the schema has POST/DELETE/PATCH /apps/{app}/acm, no body, answering the app) ----
@@ -230,8 +264,17 @@ export class HerokuApi {
         return this.client.get(`/addons/${seg(addon)}`);
     }
 
+    findAddOnById(addon: string): Promise<HerokuAddOn | undefined> {
+        return orUndefined(this.getAddOnById(addon));
+    }
+
     updateAddOnPlan(app: string, addon: string, plan: string): Promise<HerokuAddOn> {
         return this.client.patch(`/apps/${seg(app)}/addons/${seg(addon)}`, { plan });
+    }
+
+    /** PATCH /apps/{app}/addons/{addon}: the schema requires `plan` even for a rename. */
+    updateAddOn(app: string, addon: string, body: { plan: string; name?: string }): Promise<HerokuAddOn> {
+        return this.client.patch(`/apps/${seg(app)}/addons/${seg(addon)}`, body);
     }
 
     deleteAddOn(app: string, addon: string): Promise<HerokuAddOn> {
@@ -252,6 +295,10 @@ export class HerokuApi {
     /** GET /addon-attachments/{id}: the schema's identity here is the id only. */
     getAttachment(id: string): Promise<HerokuAddOnAttachment> {
         return this.client.get(`/addon-attachments/${seg(id)}`);
+    }
+
+    findAttachment(id: string): Promise<HerokuAddOnAttachment | undefined> {
+        return orUndefined(this.getAttachment(id));
     }
 
     /** GET /apps/{app}/addon-attachments/{id_or_name}. */
@@ -320,7 +367,8 @@ export class HerokuApi {
     }
 }
 
-async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
+/** The answer, or undefined when Heroku answers 404. */
+export async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
     try {
         return await promise;
     } catch (err) {

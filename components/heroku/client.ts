@@ -6,11 +6,11 @@
 //
 // Retry policy (why it differs by method):
 // - 429 is retried for every method: Heroku refuses a rate-limited request before doing anything.
-// - 5xx, network errors and timeouts are retried only for idempotent methods (GET, HEAD, PUT, PATCH,
-//   DELETE). For POST the request may have been applied even though we saw no (good) answer, and
-//   repeating it could create a second app/add-on/domain or fail with "name taken". Such errors
-//   are thrown with `outcomeUnknown: true`; the caller must reconcile (look the resource up by
-//   its name) before trying again. Exception: connection errors that happen before anything was
+// - 5xx (except 501 Not Implemented), network errors and timeouts are retried only for idempotent
+//   methods (GET, HEAD, PUT, PATCH, DELETE). For POST the request may have been applied even though
+//   we saw no (good) answer, and repeating it could create a second app/add-on/domain or fail with
+//   "name taken". Such errors are thrown with `outcomeUnknown: true`; the caller must reconcile
+//   (look the resource up by its name) before trying again. Exception: connection errors that happen before anything was
 //   sent (ECONNREFUSED, DNS failure) are retried for POST too. A caller that knows a POST is
 //   idempotent (e.g. enabling ACM) can pass `idempotent: true`.
 // - Backoff is exponential with full jitter; `Retry-After` wins when present. The time spent
@@ -109,8 +109,14 @@ export class HerokuApiError extends Error {
     readonly url: string | undefined;
 
     constructor(init: HerokuApiErrorInit) {
-        super(formatErrorMessage(init));
+        const message = formatErrorMessage(init);
+        super(message);
+        // Pulumi's closure serializer turns this class into a function calling `Error.call(this, message)`, which
+        // sets nothing on `this`: without these lines a serialized provider's errors read "HerokuApiError" with an
+        // empty message and no stack.
+        this.message = message;
         this.name = "HerokuApiError";
+        if (!this.stack?.includes(message)) Error.captureStackTrace?.(this, HerokuApiError);
         this.id = init.id;
         this.herokuMessage = init.message;
         this.status = init.status;
@@ -307,7 +313,8 @@ export class HerokuClient {
             if (result.kind === "response" && result.status === 429) {
                 retryable = true;
                 retryAfterMs = parseRetryAfter(result.headers.get("retry-after"));
-            } else if (result.kind === "response" && result.status < 500) {
+            } else if (result.kind === "response" && (result.status < 500 || result.status === 501)) {
+                // 501 Not Implemented is an answer about the route, not a transient failure; nothing was applied.
                 retryable = false;
             } else {
                 const notSent = result.kind === "network" && NOT_SENT_CODES.includes(result.code);

@@ -40,7 +40,10 @@ rl.on("line", async (line) => {
         }
         process.stdout.write(JSON.stringify({ id, result: result === undefined ? null : result }) + "\n");
     } catch (err) {
-        process.stdout.write(JSON.stringify({ id, error: { message: String(err && err.message), text: String(err), stack: String(err && err.stack) } }) + "\n");
+        // Like the host's grpcResponseFromError: an error with `id` means "created but failed to initialize", and
+        // carries the resource's `properties` and `reasons` back to the engine.
+        const initFailure = err && err.id ? { id: String(err.id), properties: err.properties || {}, reasons: err.reasons || [] } : {};
+        process.stdout.write(JSON.stringify({ id, error: { message: String(err && err.message), text: String(err), stack: String(err && err.stack), ...initFailure } }) + "\n");
     }
 });
 rl.on("close", () => process.exit(0));

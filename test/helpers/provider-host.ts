@@ -46,6 +46,10 @@ export interface ProviderError extends Error {
     /** `String(err)` in the host process, i.e. what Pulumi prints. */
     text: string;
     hostStack: string;
+    /** Set when the provider reported "created but failed to initialize" (Pulumi keeps the resource with these). */
+    id?: string;
+    properties?: Record<string, unknown>;
+    reasons?: string[];
 }
 
 /** A fresh Node process running one serialized provider. */
@@ -57,7 +61,11 @@ export class ProviderHost {
 
     private constructor(private readonly child: ChildProcessWithoutNullStreams, private readonly file: string) {
         readline.createInterface({ input: child.stdout }).on("line", (line) => {
-            const msg = JSON.parse(line) as { id: number; result?: unknown; error?: { message: string; text: string; stack: string } };
+            const msg = JSON.parse(line) as {
+                id: number;
+                result?: unknown;
+                error?: { message: string; text: string; stack: string; id?: string; properties?: Record<string, unknown>; reasons?: string[] };
+            };
             const waiter = this.pending.get(msg.id);
             if (!waiter) return;
             this.pending.delete(msg.id);
@@ -65,6 +73,11 @@ export class ProviderHost {
                 const err = new Error(msg.error.message) as ProviderError;
                 err.text = msg.error.text;
                 err.hostStack = msg.error.stack;
+                if (msg.error.id !== undefined) {
+                    err.id = msg.error.id;
+                    err.properties = msg.error.properties;
+                    err.reasons = msg.error.reasons;
+                }
                 waiter.reject(err);
             } else waiter.resolve(msg.result);
         });

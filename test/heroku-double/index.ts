@@ -102,6 +102,14 @@ function routes(s: HerokuDoubleState): Record<string, Handler> {
         [`POST /apps/${APP}/acm`]: ({ params }) => app(s.setAcm(params[0], true)),
         [`DELETE /apps/${APP}/acm`]: ({ params }) => app(s.setAcm(params[0], false)),
         [`PATCH /apps/${APP}/acm`]: ({ params }) => app(s.app(params[0])),
+        // buildpacks
+        [`GET /apps/${APP}/buildpack-installations`]: ({ params }) => ({
+            list: s.buildpackInstallationsJson(s.app(params[0])),
+            rangeField: "ordinal",
+        }),
+        [`PUT /apps/${APP}/buildpack-installations`]: ({ params, body }) => ({
+            body: s.buildpackInstallationsJson(s.setBuildpacks(params[0], (body as { updates: { buildpack: string }[] }).updates)),
+        }),
         // config vars
         [`GET /apps/${APP}/config-vars`]: ({ params }) => ({ body: s.configVarsJson(s.app(params[0])) }),
         [`PATCH /apps/${APP}/config-vars`]: ({ params, body }) => ({

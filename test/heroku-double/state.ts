@@ -40,6 +40,8 @@ export interface AppRecord {
     configVars: Map<string, string>;
     formation: Map<string, FormationRecord>;
     releases: ReleaseRecord[];
+    /** Buildpack names or URLs, in the order they run. */
+    buildpacks: string[];
 }
 
 export interface FormationRecord {
@@ -292,6 +294,7 @@ export class HerokuDoubleState {
             configVars: new Map(),
             formation: new Map(),
             releases: [],
+            buildpacks: [],
         };
         this.apps.set(app.id, app);
         this.addRelease(app, "Initial release");
@@ -369,6 +372,24 @@ export class HerokuDoubleState {
             updated_at: app.updatedAt,
             web_url: `https://${app.name}-${app.hostSuffix}.herokuapp.com/`,
         };
+    }
+
+    // --- buildpacks ---------------------------------------------------------------------------
+
+    /** PUT semantics: the list replaces the app's buildpacks (no release is cut, as on Heroku). */
+    setBuildpacks(identity: string, updates: { buildpack: string }[]): AppRecord {
+        const app = this.app(identity);
+        app.buildpacks = updates.map((u) => u.buildpack);
+        app.updatedAt = this.timestamp();
+        return app;
+    }
+
+    buildpackInstallationsJson(app: AppRecord): object[] {
+        // Registry names (`heroku/python`) come back as a URN plus the name; a URL is its own name.
+        return app.buildpacks.map((b, ordinal) => ({
+            ordinal,
+            buildpack: { url: /^[a-z0-9-]+\/[a-z0-9-]+$/.test(b) ? `urn:buildpack:${b}` : b, name: b },
+        }));
     }
 
     // --- config vars --------------------------------------------------------------------------
