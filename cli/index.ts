@@ -10,22 +10,31 @@ export interface CliCommand {
 /** One module per command (cli/<command>.ts); loaded lazily so `--help` stays fast. */
 const COMMAND_MODULES: string[] = [
     "./sandbox",
+    "./sync-files",
 ];
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const COMMANDS: CliCommand[] = COMMAND_MODULES.map((file) => require(file) as CliCommand);
 
-export function buildProgram(): Command {
+/**
+ * The modules to load for these arguments: only the invoked command's (cli/<command>.ts), since each pulls in its own
+ * drivers and SDKs and loading them all costs seconds before any work starts; all of them for help or anything else.
+ */
+function commandsFor(argv: readonly string[]): CliCommand[] {
+    const invoked = COMMAND_MODULES.filter((file) => file === `./${argv[0]}`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (invoked.length > 0 ? invoked : COMMAND_MODULES).map((file) => require(file) as CliCommand);
+}
+
+export function buildProgram(argv: readonly string[] = []): Command {
     const program = new Command("herokuenv")
         .description("Heroku environments as code: data steps for migrations, file syncs and sandboxes")
         .showHelpAfterError()
         .exitOverride();
-    for (const command of COMMANDS) command.register(program);
+    for (const command of commandsFor(argv)) command.register(program);
     return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
     try {
-        await buildProgram().parseAsync(argv, { from: "user" });
+        await buildProgram(argv).parseAsync(argv, { from: "user" });
         return process.exitCode === undefined ? 0 : Number(process.exitCode);
     } catch (err) {
         const e = err as { code?: string; exitCode?: number; message?: string };

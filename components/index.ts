@@ -15,3 +15,5 @@ export { Formation, type FormationArgs } from "./heroku/formation";
 export { Maintenance, type MaintenanceArgs } from "./heroku/maintenance";
 export { Acm, type AcmArgs } from "./heroku/acm";
 export { HerokuClient, HerokuApiError, type HerokuClientOptions } from "./heroku/client";
+export { FileSync, type FileSyncArgs } from "./data/file-sync-resource";
+export { syncFiles, sourceFingerprint, type SyncOptions, type SyncSummary } from "./data/file-sync";

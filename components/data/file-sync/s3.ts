@@ -1,0 +1,111 @@
+// The S3 side of the sync: a client for AWS or an S3-compatible store, full listings, and a request counter.
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
+import { describeS3Error } from "./errors";
+import { normalizeEtag, type ListedObject } from "./plan";
+
+export interface S3Credentials {
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+}
+
+export interface S3ConnectionOptions {
+    /** An S3-compatible endpoint (e.g. http://127.0.0.1:4568); AWS when omitted. */
+    endpoint?: string;
+    /** AWS_REGION / AWS_DEFAULT_REGION, else us-east-1. */
+    region?: string;
+    /** Path-style addressing (endpoint/bucket/key), which most S3-compatible stores need. */
+    forcePathStyle?: boolean;
+    /** The usual AWS chain (environment, profile, instance role) when omitted. */
+    credentials?: S3Credentials;
+}
+
+/** Keep-alive connection pools, shared by the SDK client and the direct PUT path. */
+export interface HttpAgents {
+    httpAgent: HttpAgent;
+    httpsAgent: HttpsAgent;
+}
+
+export function createHttpAgents(maxSockets: number): HttpAgents {
+    const agentOptions = { keepAlive: true, maxSockets };
+    return { httpAgent: new HttpAgent(agentOptions), httpsAgent: new HttpsAgent(agentOptions) };
+}
+
+export function createS3Client(connection: S3ConnectionOptions, agents: HttpAgents | number): S3Client {
+    const { httpAgent, httpsAgent } = typeof agents === "number" ? createHttpAgents(agents) : agents;
+    return new S3Client({
+        endpoint: connection.endpoint,
+        region: connection.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
+        forcePathStyle: connection.forcePathStyle ?? false,
+        credentials: connection.credentials,
+        // Integrity comes from Content-MD5 on every single-part PUT and from comparing ETags afterwards. The SDK's
+        // default (CRC32 trailers in aws-chunked bodies) is not understood by many S3-compatible stores.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+        requestHandler: { httpAgent, httpsAgent, connectionTimeout: 10_000 },
+    });
+}
+
+/**
+ * Reports every HTTP request the client sends, retries included (the hook sits inside the retry step), with the
+ * operation ("ListObjectsV2") and key if any. Returns a function that removes the hook.
+ */
+export function countRequests(client: S3Client, onRequest: (operation: string, key?: string) => void): () => void {
+    const name = `herokuenvRequestCounter${Math.random().toString(36).slice(2)}`;
+    client.middlewareStack.add(
+        (next, context) => async (args) => {
+            onRequest((context.commandName ?? "unknown").replace(/Command$/, ""), (args.input as { Key?: string } | undefined)?.Key);
+            return next(args);
+        },
+        { step: "deserialize", name },
+    );
+    return () => {
+        client.middlewareStack.remove(name);
+    };
+}
+
+/** Every object under the prefix, keyed by key: one request per 1,000 objects. */
+export async function listAll(
+    client: S3Client,
+    bucket: string,
+    prefix: string,
+    context: { endpoint?: string; signal?: AbortSignal },
+): Promise<Map<string, ListedObject>> {
+    const objects = new Map<string, ListedObject>();
+    let token: string | undefined;
+    do {
+        let page: ListObjectsV2CommandOutput;
+        try {
+            page = await client.send(
+                new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === "" ? undefined : prefix, ContinuationToken: token }),
+                { abortSignal: context.signal },
+            );
+        } catch (error) {
+            throw describeS3Error(error, { bucket, endpoint: context.endpoint, action: "listing" });
+        }
+        for (const item of page.Contents ?? []) {
+            if (item.Key === undefined) continue;
+            objects.set(item.Key, { key: item.Key, size: item.Size ?? 0, etag: normalizeEtag(item.ETag) });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return objects;
+}
+
+/** The whole body of a small object, or undefined when it does not exist. */
+export async function getSmallObject(
+    client: S3Client,
+    bucket: string,
+    key: string,
+    context: { endpoint?: string; signal?: AbortSignal },
+): Promise<Uint8Array | undefined> {
+    try {
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: context.signal });
+        return response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+    } catch (error) {
+        if ((error as { name?: string }).name === "NoSuchKey") return undefined;
+        throw describeS3Error(error, { bucket, key, endpoint: context.endpoint, action: "reading" });
+    }
+}
