@@ -1,0 +1,182 @@
+// herokuenv migrate-db: MySQL/MariaDB → PostgreSQL through the same engine as the MySqlToPostgres resource.
+// Argument parsing, progress display and exit codes only. Exit 0: migrated and verified; 1: the migration failed
+// (copy error, verification difference); 2: nothing was written (bad arguments, unsafe target, schema problems).
+import { Command, InvalidArgumentError, Option } from "commander";
+import * as cliProgress from "cli-progress";
+import { migrate, MigrationError, type ColumnOverride, type Coercion, type MigrationEvent, type MigrationReport } from "../components/data/mysql-to-postgres";
+
+const TRANSFORMS: Coercion[] = ["hex-to-bytea", "inet-binary", "uuid-binary", "uuid-text", "interval-microseconds", "set-array", "text", "json", "bytea"];
+
+function positiveInt(value: string): number {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError("expected an integer from 1 to 16");
+    return n;
+}
+
+/** --column table.column=type[:transform] | table.column=skip | table.column=:transform */
+export function parseColumnOverride(spec: string, previous: Record<string, ColumnOverride> = {}): Record<string, ColumnOverride> {
+    const eq = spec.indexOf("=");
+    if (eq < 0 || spec.lastIndexOf(".", eq) < 0) throw new InvalidArgumentError(`expected table.column=type[:transform], got ${spec}`);
+    const key = spec.slice(0, eq);
+    const value = spec.slice(eq + 1);
+    const override: ColumnOverride = {};
+    if (value === "skip") override.skip = true;
+    else {
+        const colon = value.lastIndexOf(":");
+        const transform = colon >= 0 ? value.slice(colon + 1) : "";
+        const type = colon >= 0 ? value.slice(0, colon) : value;
+        if (transform !== "") {
+            if (!TRANSFORMS.includes(transform as Coercion)) throw new InvalidArgumentError(`unknown transform ${transform} (one of ${TRANSFORMS.join(", ")})`);
+            override.transform = transform as Coercion;
+        }
+        if (type !== "") override.type = type;
+    }
+    return { ...previous, [key]: override };
+}
+
+function formatBytes(n: number): string {
+    if (n < 1024) return `${n} B`;
+    if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+    return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The final summary: one line per table, then totals. */
+export function summaryTable(report: MigrationReport): string {
+    const header = ["table", "status", "rows", "bytes", "time", "warnings"];
+    const rows = report.tables.map((t) => [
+        t.source === t.target ? t.source : `${t.source} → ${t.target}`,
+        t.status === "skipped" ? "verified earlier" : "copied+verified",
+        String(t.rows),
+        formatBytes(t.bytes),
+        `${t.seconds.toFixed(2)}s`,
+        String(t.warnings.length),
+    ]);
+    rows.push(["total", "", String(report.rows), formatBytes(report.bytes), `${report.seconds.toFixed(2)}s`, String(report.warnings.length)]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]): string => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+    return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(0, -1).map(line), widths.map((w) => "-".repeat(w)).join("  "), line(rows[rows.length - 1])].join("\n");
+}
+
+interface MigrateDbFlags {
+    from?: string;
+    to?: string;
+    schema: "create" | "existing";
+    overwrite?: boolean;
+    concurrency: number;
+    tables?: string;
+    targetSchema: string;
+    sourceTimeZone: string;
+    enumAs: "type" | "check";
+    datetimeType: "timestamptz" | "timestamp";
+    identifierCase: "preserve" | "lower";
+    column: Record<string, ColumnOverride>;
+    verify: boolean;
+    json?: boolean;
+    progress: boolean;
+}
+
+/** Progress display: bars on a TTY, plain lines otherwise (both on stderr, so stdout stays the summary). */
+function progressReporter(tty: boolean): { onEvent: (e: MigrationEvent) => void; stop: () => void } {
+    const out = process.stderr;
+    if (!tty) {
+        return {
+            onEvent: (e) => {
+                if (e.type === "plan") {
+                    for (const t of e.tables.filter((x) => x.skipped)) out.write(`${t.source}: already verified, skipped\n`);
+                } else if (e.type === "table-start") out.write(`${e.table}: copying (~${e.estimatedRows} rows)\n`);
+                else if (e.type === "table-done") out.write(`${e.report.source}: ${e.report.rows} rows, ${formatBytes(e.report.bytes)} in ${e.report.seconds.toFixed(2)}s, verified\n`);
+                else if (e.type === "phase") out.write(`-- ${e.name}\n`);
+                else if (e.type === "warning") out.write(`warning: ${e.warning.message}\n`);
+            },
+            stop: () => undefined,
+        };
+    }
+    const multi = new cliProgress.MultiBar(
+        { format: " {table} [{bar}] {percentage}% | {value}/{total} rows | {mb} MiB", hideCursor: true, clearOnComplete: false, stream: out },
+        cliProgress.Presets.shades_classic,
+    );
+    const bars = new Map<string, cliProgress.SingleBar>();
+    const warnings: string[] = [];
+    return {
+        onEvent: (e) => {
+            if (e.type === "table-start") bars.set(e.table, multi.create(Math.max(1, e.estimatedRows), 0, { table: e.table.padEnd(24).slice(0, 24), mb: "0.0" }));
+            else if (e.type === "table-progress") {
+                const bar = bars.get(e.table);
+                if (bar) {
+                    if (e.rows > bar.getTotal()) bar.setTotal(e.rows);
+                    bar.update(e.rows, { mb: (e.bytes / 1024 / 1024).toFixed(1) });
+                }
+            } else if (e.type === "table-done") {
+                const bar = bars.get(e.report.source);
+                bar?.setTotal(Math.max(1, e.report.rows));
+                bar?.update(e.report.rows, { mb: (e.report.bytes / 1024 / 1024).toFixed(1) });
+                bar?.stop();
+            } else if (e.type === "warning") warnings.push(e.warning.message);
+        },
+        stop: () => {
+            multi.stop();
+            for (const w of warnings) out.write(`warning: ${w}\n`);
+        },
+    };
+}
+
+export function register(program: Command): void {
+    program
+        .command("migrate-db")
+        .description("Copy a MySQL/MariaDB database into PostgreSQL: streamed, verified by checksums, resumable")
+        .option("--from <url>", "source mysql://user:password@host:port/database (default: $HEROKUENV_MIGRATE_FROM)")
+        .option("--to <url>", "target postgres://user:password@host:port/database (default: $HEROKUENV_MIGRATE_TO or $DATABASE_URL)")
+        .addOption(new Option("--schema <mode>", "create the PostgreSQL schema, or load into an existing one").choices(["create", "existing"]).default("create"))
+        .option("--overwrite", "replace (create) or empty (existing) target tables that already hold data")
+        .option("--concurrency <n>", "tables copied at once", positiveInt, 2)
+        .option("--tables <a,b,...>", "only these source tables")
+        .option("--target-schema <name>", "PostgreSQL schema", "public")
+        .option("--source-time-zone <zone>", "time zone of MySQL DATETIME values (TIMESTAMP values are UTC)", "UTC")
+        .addOption(new Option("--enum-as <kind>", "ENUM columns become").choices(["type", "check"]).default("type"))
+        .addOption(new Option("--datetime-type <type>", "target type of DATETIME columns").choices(["timestamptz", "timestamp"]).default("timestamptz"))
+        .addOption(new Option("--identifier-case <case>", "table and column names").choices(["preserve", "lower"]).default("preserve"))
+        .option("--column <table.column=type[:transform]>", "per-column override (repeatable; =skip leaves a column out)", parseColumnOverride, {})
+        .option("--no-verify", "skip the checksum verification")
+        .option("--no-progress", "no progress bars even on a terminal")
+        .option("--json", "print the report as JSON instead of a table")
+        .action(async (flags: MigrateDbFlags) => {
+            const from = flags.from ?? process.env.HEROKUENV_MIGRATE_FROM;
+            const to = flags.to ?? process.env.HEROKUENV_MIGRATE_TO ?? process.env.DATABASE_URL;
+            if (!from || !to) {
+                process.stderr.write("herokuenv migrate-db: --from and --to are required (or HEROKUENV_MIGRATE_FROM / HEROKUENV_MIGRATE_TO)\n");
+                process.exitCode = 2;
+                return;
+            }
+            const progress = progressReporter(Boolean(process.stderr.isTTY) && flags.progress && !flags.json);
+            try {
+                const report = await migrate({
+                    from,
+                    to,
+                    schema: flags.schema,
+                    overwrite: flags.overwrite === true,
+                    concurrency: flags.concurrency,
+                    tables: flags.tables ? flags.tables.split(",").map((t) => t.trim()).filter((t) => t !== "") : undefined,
+                    targetSchema: flags.targetSchema,
+                    sourceTimeZone: flags.sourceTimeZone,
+                    enumAs: flags.enumAs,
+                    datetimeType: flags.datetimeType,
+                    identifierCase: flags.identifierCase,
+                    columns: flags.column,
+                    verify: flags.verify,
+                    onEvent: progress.onEvent,
+                });
+                progress.stop();
+                if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+                else {
+                    process.stdout.write(`${summaryTable(report)}\n`);
+                    if (report.sequences.length > 0) process.stdout.write(`sequences set past their maximum: ${report.sequences.length}\n`);
+                }
+                process.exitCode = 0;
+            } catch (err) {
+                progress.stop();
+                const e = err instanceof MigrationError ? err : new MigrationError(String((err as Error)?.message ?? err), "failed");
+                process.stderr.write(`herokuenv migrate-db: ${e.message}\n`);
+                process.exitCode = e.kind === "failed" || e.kind === "verification" ? 1 : 2;
+            }
+        });
+}
