@@ -259,25 +259,10 @@ export async function enumsWithEmptyValue(conn: MySqlConnection, tables: SourceT
     return found;
 }
 
-export interface RowStreamHandlers {
-    /** One row of raw values (Buffers, null for NULL). Return false to ask for a pause. */
-    onRow(row: (Buffer | null)[]): void;
-}
-
-/**
- * Streams the rows of one SELECT with raw values; the caller pauses/resumes the connection for backpressure via
- * the returned controls. Resolves when the result set ends.
- */
-export function streamRows(conn: MySqlConnection, sql: string, onRow: (row: (Buffer | null)[]) => void): { done: Promise<void>; pause(): void; resume(): void } {
+/** Pause and resume of a connection's reads (backpressure), each idempotent. */
+function flowControl(conn: MySqlConnection): { pause(): void; resume(): void } {
     let paused = false;
-    const done = new Promise<void>((resolve, reject) => {
-        const q = conn.query({ sql, rowsAsArray: true, typeCast: false });
-        q.on("result", (row) => onRow(row as unknown as (Buffer | null)[]));
-        q.on("error", (err: Error) => reject(err));
-        q.on("end", () => resolve());
-    });
     return {
-        done,
         pause: () => {
             if (!paused) {
                 paused = true;
@@ -294,6 +279,20 @@ export function streamRows(conn: MySqlConnection, sql: string, onRow: (row: (Buf
 }
 
 /**
+ * Streams the rows of one SELECT with raw values; the caller pauses/resumes the connection for backpressure via
+ * the returned controls. Resolves when the result set ends.
+ */
+export function streamRows(conn: MySqlConnection, sql: string, onRow: (row: (Buffer | null)[]) => void): { done: Promise<void>; pause(): void; resume(): void } {
+    const done = new Promise<void>((resolve, reject) => {
+        const q = conn.query({ sql, rowsAsArray: true, typeCast: false });
+        q.on("result", (row) => onRow(row as unknown as (Buffer | null)[]));
+        q.on("error", (err: Error) => reject(err));
+        q.on("end", () => resolve());
+    });
+    return { done, ...flowControl(conn) };
+}
+
+/**
  * Streams the rows of one SELECT as byte ranges of the protocol packets themselves: no per-value Buffer. onRow gets
  * the packet buffer and each column's [start, end) (start -1 for NULL), valid only during the call. Relies on the
  * text-protocol row parser hook of mysql2 (pinned), which it replaces for this query only.
@@ -303,7 +302,6 @@ export function streamRawRows(
     sql: string,
     onRow: (buf: Buffer, starts: Int32Array, ends: Int32Array) => void,
 ): { done: Promise<void>; pause(): void; resume(): void } {
-    let paused = false;
     let starts = new Int32Array(0);
     let ends = new Int32Array(0);
     const parser = {
@@ -346,21 +344,7 @@ export function streamRawRows(
         q.on("error", (err: Error) => reject(err));
         q.on("end", () => resolve());
     });
-    return {
-        done,
-        pause: () => {
-            if (!paused) {
-                paused = true;
-                conn.pause();
-            }
-        },
-        resume: () => {
-            if (paused) {
-                paused = false;
-                conn.resume();
-            }
-        },
-    };
+    return { done, ...flowControl(conn) };
 }
 
 /** The SELECT that reads a table in plan order. */
