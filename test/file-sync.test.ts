@@ -89,12 +89,19 @@ describe("file sync engine @servers", () => {
         assert.equal(empty.ContentLength, 0);
     });
 
-    it("uploads nothing on a second run with nothing changed, sending one listing request per 1,000 objects", async () => {
+    it("uploads nothing on a second run with nothing changed (one listing request per 1,000 objects), and verifies a changed file with one range listing", async () => {
         const root = dir();
         writeTree(root, Object.fromEntries(Array.from({ length: 1_100 }, (_, i) => [`d${i % 7}/file ${i}.txt`, `content ${i}`])));
-        writeTree(root, { "big.bin": randomContent(9 * MB) });
+        writeTree(root, { "z/big.bin": randomContent(9 * MB) }); // last in key order: the first range holds small files only
         const target = await bucket();
-        await sync(root, `s3://${target}/files/`);
+        const order: string[] = [];
+        const first = await sync(root, `s3://${target}/files/`, { onRequest: (operation, key) => (sent.onRequest(operation, key), order.push(operation)) });
+        // Verified range by range while uploading: 1 listing to plan (empty), then 2 ranges (1,000 + 101 keys), the
+        // first of them before the last upload.
+        assert.equal(first.uploaded, 1_101);
+        assert.equal(sent.counts.get("ListObjectsV2"), 3);
+        const uploadsAfterFirstCheck = order.slice(order.indexOf("ListObjectsV2", 1)).filter((operation) => operation === "PutObject").length - 1; // - the manifest
+        assert.ok(uploadsAfterFirstCheck >= 32, `the first range is checked while files still upload (${uploadsAfterFirstCheck} uploads after it)`);
         sent.reset();
 
         const again = await sync(root, `s3://${target}/files/`);
@@ -105,6 +112,15 @@ describe("file sync engine @servers", () => {
         // 1,101 objects under the prefix (the manifest is beside it): two pages, and nothing else.
         assert.deepEqual([...sent.counts.entries()], [["ListObjectsV2", 2]]);
         assert.equal(again.requests, 2);
+
+        // One file changed: two pages to plan, its upload, one range listed to verify it (not the whole prefix), the manifest.
+        sent.reset();
+        writeTree(root, { "d3/file 3.txt": "changed 3" });
+        const oneChanged = await sync(root, `s3://${target}/files/`);
+        assert.equal(oneChanged.uploaded, 1);
+        assert.deepEqual(sent.keys.get("PutObject"), ["files/d3/file 3.txt", MANIFEST]);
+        assert.equal(sent.counts.get("ListObjectsV2"), 3);
+        await assertSameBytes(root, target, "files/");
     });
 
     it("uploads a changed file again and nothing else", async () => {

@@ -1,15 +1,15 @@
 // A lean PutObject for small files. The AWS SDK costs about 3 ms of CPU per request (middleware stack, endpoint
 // rules, schema serde), which caps a 2-core machine near 300 small uploads a second before S3 even answers; this path
 // costs about 0.7 ms. It reuses what the SDK decided: the object URL is derived from the request the SDK built to list
-// the same bucket (so endpoint, region, path-style and virtual-host rules stay the SDK's), and the request is signed by
-// the SDK's own SigV4 signer with the client's credential chain. The body is not hashed for the signature
-// (UNSIGNED-PAYLOAD); Content-MD5 makes S3 refuse any body that does not match.
-import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+// the same bucket (so endpoint, region, path-style and virtual-host rules stay the SDK's), and the request is signed
+// with the client's own credential chain by a SigV4 signer made for this one request shape (sigv4.ts; the tests check
+// it signs exactly as the SDK's signer does). The body is not hashed for the signature (UNSIGNED-PAYLOAD); Content-MD5
+// makes S3 refuse any body that does not match.
 import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from "node:http";
 import { request as httpsRequest, type Agent as HttpsAgent } from "node:https";
 import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { S3PutSigner, UNSIGNED_PAYLOAD } from "./sigv4";
 
 /** Where the SDK sends requests for one bucket: objects live at `basePath` + encoded key. */
 export interface BucketAddress {
@@ -55,29 +55,6 @@ export function encodeKeyPath(key: string): string {
         .split("/")
         .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
         .join("/");
-}
-
-/** The SHA-256 (or HMAC-SHA-256, given a secret) the signer asks for, on node:crypto. */
-class Sha256 {
-    private hash: Hash | Hmac;
-    constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
-        this.hash = this.fresh();
-    }
-    private fresh(): Hash | Hmac {
-        if (this.secret === undefined) return createHash("sha256");
-        const secret = this.secret;
-        const key = typeof secret === "string" ? secret : ArrayBuffer.isView(secret) ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength) : Buffer.from(secret);
-        return createHmac("sha256", key);
-    }
-    update(data: Uint8Array | string): void {
-        this.hash.update(data);
-    }
-    async digest(): Promise<Uint8Array> {
-        return this.hash.digest();
-    }
-    reset(): void {
-        this.hash = this.fresh();
-    }
 }
 
 export interface DirectPutOptions {
@@ -127,23 +104,12 @@ function readBody(response: IncomingMessage): Promise<string> {
 
 /** Sends PutObject requests without the SDK's per-request machinery. */
 export class DirectPut {
-    private signer: Promise<SignatureV4> | undefined;
+    private signer: Promise<S3PutSigner> | undefined;
 
     constructor(private readonly options: DirectPutOptions) {}
 
-    private getSigner(): Promise<SignatureV4> {
-        this.signer ??= this.options.client.config.region().then(
-            (region) =>
-                new SignatureV4({
-                    credentials: this.options.client.config.credentials,
-                    region,
-                    service: "s3",
-                    sha256: Sha256,
-                    // S3 signs the path exactly as sent, not escaped a second time.
-                    uriEscapePath: false,
-                    applyChecksum: false,
-                }),
-        );
+    private getSigner(): Promise<S3PutSigner> {
+        this.signer ??= this.options.client.config.region().then((region) => new S3PutSigner(region));
         return this.signer;
     }
 
@@ -164,23 +130,23 @@ export class DirectPut {
         const { address } = put;
         const path = address.basePath + encodeKeyPath(put.key);
         const host = address.port === undefined ? address.hostname : `${address.hostname}:${address.port}`;
-        const signed = await (await this.getSigner()).sign({
-            method: "PUT",
-            protocol: address.protocol,
-            hostname: address.hostname,
-            port: address.port,
-            path,
-            query: {},
-            headers: {
-                ...put.headers,
+        const signer = await this.getSigner();
+        // The SDK's provider chain, memoised by the SDK and refreshed by it before temporary credentials expire.
+        const credentials = await this.options.client.config.credentials();
+        const headers = signer.sign(
+            {
+                method: "PUT",
                 host,
-                "content-length": String(Buffer.isBuffer(put.body) ? put.body.length : put.body.length),
-                "content-md5": put.md5Base64,
-                "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+                path,
+                headers: {
+                    ...put.headers,
+                    "content-length": String(put.body.length),
+                    "content-md5": put.md5Base64,
+                    "x-amz-content-sha256": UNSIGNED_PAYLOAD,
+                },
             },
-            // Only the signature's payload hash looks at the body, and UNSIGNED-PAYLOAD spares it that.
-            body: undefined,
-        });
+            credentials,
+        );
         const https = address.protocol === "https:";
         return new Promise<string>((resolve, reject) => {
             const request = (https ? httpsRequest : httpRequest)(
@@ -189,7 +155,7 @@ export class DirectPut {
                     hostname: address.hostname,
                     port: address.port,
                     path,
-                    headers: signed.headers,
+                    headers,
                     agent: https ? this.options.httpsAgent : this.options.httpAgent,
                     signal: put.signal,
                     timeout: 60_000,

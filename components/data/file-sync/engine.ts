@@ -18,6 +18,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { isArchivePath, readArchive, toNodeStream, type ArchiveMember } from "./archive";
 import { contentTypeFor } from "./content-type";
 import { scanDirectory, type LocalFile } from "./directory";
+import { RangeVerifier } from "./verify";
 import { DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, MAX_CONCURRENCY } from "./defaults";
 import { describeS3Error, fileSyncError, isFileSyncError, listProblems, type FileSyncError } from "./errors";
 import { PartHasher, hashFile, md5Hex, type ContentDigest } from "./hash";
@@ -40,7 +41,7 @@ import {
     type UploadReason,
 } from "./plan";
 import { Semaphore, TaskGroup, forEachLimited } from "./pool";
-import { countRequests, createHttpAgents, createS3Client, getSmallObject, listAll, type S3ConnectionOptions } from "./s3";
+import { countRequests, createHttpAgents, createS3Client, getSmallObject, listAll, listPage, type S3ConnectionOptions } from "./s3";
 import { DirectPut, watchBucketAddresses, type BucketAddress } from "./direct-put";
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -161,6 +162,9 @@ interface Run {
     progress: SyncProgress;
     multipartSlots: Semaphore;
     report: () => void;
+    /** Checks the destination range by range while the transfers go on; undefined in dry runs and with deletes. */
+    verifier?: RangeVerifier;
+    verifyWhileTransferring: boolean;
     /** The lean PUT path and the bucket addresses it needs; undefined when the SDK is to be used. */
     direct?: { put: DirectPut; addressOf: (bucket: string) => BucketAddress | undefined };
     onRequest: (operation: string, key?: string) => void;
@@ -239,6 +243,7 @@ async function decideUpload(run: Run, facts: SourceFacts): Promise<Decided> {
 function recordSkip(run: Run, facts: SourceFacts, etag: string): void {
     run.known.set(facts.key, { size: facts.size, etag, md5: facts.md5 });
     run.expected.set(facts.key, { size: facts.size, etags: [etag] });
+    run.verifier?.settle(facts.key, false);
     run.progress.skipped++;
     run.progress.filesDone++;
     run.progress.bytesDone += facts.size;
@@ -261,6 +266,7 @@ async function transfer(run: Run, facts: SourceFacts, reason: UploadReason, acce
         run.known.set(facts.key, { size: facts.size, etag, md5: facts.md5 });
         run.expected.set(facts.key, { size: facts.size, etags: acceptedEtags });
         run.transferredKeys.push(facts.key);
+        run.verifier?.settle(facts.key, true);
         run.progress.uploaded++;
         run.progress.uploadedBytes += facts.size;
     }
@@ -474,10 +480,16 @@ async function scanAndList<T>(run: Run, scan: () => Promise<T>): Promise<T> {
     return scanned.value;
 }
 
-function setTotals(run: Run, files: number, bytes: number): void {
-    run.progress.filesTotal = files;
+/** Once the source is read: totals for the progress, and the range checks (see verify.ts) when they apply. */
+function beginTransfers(run: Run, keys: string[], bytes: number): void {
+    run.progress.filesTotal = keys.length;
     run.progress.bytesTotal = bytes;
     run.progress.phase = "transferring";
+    if (run.verifyWhileTransferring) {
+        const { bucket, prefix } = run.destination;
+        const context = { endpoint: run.endpoint, signal: run.signal };
+        run.verifier = new RangeVerifier(keys, (startAfter) => listPage(run.client, bucket, prefix, startAfter, context));
+    }
     run.report();
 }
 
@@ -490,7 +502,7 @@ async function syncDirectory(run: Run, root: string): Promise<Set<string>> {
     const problems = [...scan.problems];
     checkKeys(entries.map(({ file, key }) => ({ label: file.relativePath, key })), problems);
     throwSourceProblems(root, problems);
-    setTotals(run, entries.length, entries.reduce((sum, { file }) => sum + file.size, 0));
+    beginTransfers(run, entries.map(({ key }) => key), entries.reduce((sum, { file }) => sum + file.size, 0));
 
     await forEachLimited(entries, run.concurrency, async ({ file, key }) => {
         throwIfAborted(run);
@@ -565,7 +577,7 @@ async function syncArchive(run: Run, archive: string): Promise<Set<string>> {
     const entries = [...members.values()].map(({ member, digest }) => ({ member, digest, key: joinKey(run.destination.prefix, member.relativePath) }));
     checkKeys(entries.map(({ member, key }) => ({ label: member.relativePath, key })), problems);
     throwSourceProblems(archive, problems);
-    setTotals(run, entries.length, entries.reduce((sum, { digest }) => sum + digest.size, 0));
+    beginTransfers(run, entries.map(({ key }) => key), entries.reduce((sum, { digest }) => sum + digest.size, 0));
 
     type Pending = { key: string; digest: ContentDigest; relativePath: string; reason: UploadReason };
     const pending = new Map<number, Pending>();
@@ -637,7 +649,7 @@ async function syncBucket(run: Run, source: S3Location): Promise<Set<string>> {
     const problems: string[] = [];
     checkKeys(entries.map(({ object, key }) => ({ label: `s3://${source.bucket}/${object.key}`, key })), problems);
     throwSourceProblems(formatS3Url(source), problems);
-    setTotals(run, entries.length, entries.reduce((sum, { object }) => sum + object.size, 0));
+    beginTransfers(run, entries.map(({ key }) => key), entries.reduce((sum, { object }) => sum + object.size, 0));
 
     const sourceMd5 = async (object: ListedObject): Promise<string> => {
         if (isPlainMd5(object.etag)) return object.etag;
@@ -702,8 +714,16 @@ async function deleteKeys(run: Run, keys: readonly string[]): Promise<void> {
 }
 
 async function verifyListing(run: Run, deletedKeys: readonly string[]): Promise<void> {
-    const listing = await listAll(run.client, run.destination.bucket, run.destination.prefix, { endpoint: run.endpoint, signal: run.signal });
-    const problems = verificationProblems(run.expected, listing, deletedKeys);
+    let problems: string[];
+    const ranges = run.verifier ? await run.verifier.finish(run.expected) : undefined;
+    if (ranges && ranges.problems.length === 0 && ranges.unconfirmed.length === 0) return;
+    if (ranges && ranges.problems.length > 0) {
+        problems = ranges.problems;
+    } else {
+        // No range checks, or keys they did not show: the whole prefix, listed once more, decides.
+        const listing = await listAll(run.client, run.destination.bucket, run.destination.prefix, { endpoint: run.endpoint, signal: run.signal });
+        problems = verificationProblems(run.expected, listing, deletedKeys);
+    }
     if (problems.length > 0) {
         throw fileSyncError("verification", `verification of ${formatS3Url(run.destination)} failed; run again:\n${listProblems(problems)}`);
     }
@@ -814,6 +834,8 @@ export async function syncFiles(options: SyncOptions): Promise<SyncSummary> {
         partSize,
         multipartThreshold,
         dryRun: options.dryRun ?? false,
+        // With deletes the final listing must also show the deleted keys gone, so it checks everything at once.
+        verifyWhileTransferring: options.dryRun !== true && options.deleteExtraneous !== true,
         listing: new Map(),
         known: new Map(),
         expected: new Map(),
@@ -879,6 +901,7 @@ export async function syncFiles(options: SyncOptions): Promise<SyncSummary> {
             ...(run.dryRun ? { plannedUploads: [...run.planned].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), plannedDeletes: deleting } : {}),
         };
     } catch (error) {
+        run.verifier?.stop();
         if (options.signal?.aborted) throw interrupted(run);
         throw error;
     } finally {

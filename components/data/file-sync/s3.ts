@@ -94,6 +94,26 @@ export async function listAll(
     return objects;
 }
 
+/** One page (up to 1,000 objects) of the prefix, from after `startAfter` in listing order. */
+export async function listPage(
+    client: S3Client,
+    bucket: string,
+    prefix: string,
+    startAfter: string | undefined,
+    context: { endpoint?: string; signal?: AbortSignal },
+): Promise<{ objects: ListedObject[]; truncated: boolean }> {
+    let page: ListObjectsV2CommandOutput;
+    try {
+        page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === "" ? undefined : prefix, StartAfter: startAfter }), {
+            abortSignal: context.signal,
+        });
+    } catch (error) {
+        throw describeS3Error(error, { bucket, endpoint: context.endpoint, action: "listing" });
+    }
+    const objects = (page.Contents ?? []).flatMap((item) => (item.Key === undefined ? [] : [{ key: item.Key, size: item.Size ?? 0, etag: normalizeEtag(item.ETag) }]));
+    return { objects, truncated: page.IsTruncated === true };
+}
+
 /** The whole body of a small object, or undefined when it does not exist. */
 export async function getSmallObject(
     client: S3Client,
