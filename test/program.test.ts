@@ -74,6 +74,8 @@ describe("the program under mocks", function () {
             "aws:s3/bucket:Bucket site-storage-files [protected]",
             "aws:s3/bucket:Bucket site-storage-static [protected]",
             "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration site-storage-static-cors",
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration site-storage-files-lifecycle",
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration site-storage-static-lifecycle",
             "aws:s3/bucketOwnershipControls:BucketOwnershipControls site-storage-files-ownership",
             "aws:s3/bucketOwnershipControls:BucketOwnershipControls site-storage-static-ownership",
             "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock site-storage-files-public-access",
@@ -120,6 +122,11 @@ describe("the program under mocks", function () {
             assert.deepEqual(sse.rules, [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }]);
             const versioning = resource(run, "aws:s3/bucketVersioning:BucketVersioning", `site-storage-${which}-versioning`).inputs;
             assert.deepEqual(versioning.versioningConfiguration, { status: "Enabled" });
+            // Parts of interrupted multipart uploads (a killed sync) are billed until aborted: S3 aborts them after a week.
+            const lifecycle = resource(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", `site-storage-${which}-lifecycle`).inputs;
+            assert.deepEqual(lifecycle.rules, [
+                { id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+            ]);
         }
         const cors = resource(run, "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration", "site-storage-static-cors").inputs;
         assert.deepEqual(cors.corsRules, [{

@@ -122,6 +122,13 @@ export class Storage extends pulumi.ComponentResource {
             region,
             rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
         }, { parent: this });
+        // An interrupted multipart upload (a killed sync-files, a dropped connection) leaves parts that are billed and
+        // invisible to listings; S3 removes them after a week. Complete objects are never touched.
+        new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
+            bucket: bucket.id,
+            region,
+            rules: [{ id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } }],
+        }, { parent: this });
         if (args.versioning === true) {
             new aws.s3.BucketVersioning(`${name}-versioning`, {
                 bucket: bucket.id,
