@@ -149,7 +149,7 @@ describe("the program under mocks", function () {
                 {
                     Sid: "ReadWriteObjects",
                     Effect: "Allow",
-                    Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
                     Resource: ["arn:aws:s3:::sendhub-production-files/*", "arn:aws:s3:::sendhub-production-static/*"],
                 },
             ],

@@ -12,7 +12,10 @@ export interface PolicyDocument {
     Statement: PolicyStatement[];
 }
 
-/** Listing of the buckets, and get/put/delete of their objects: nothing else (no ACLs, no bucket settings). */
+/**
+ * Listing of the buckets, and get/put/delete of their objects: nothing else (no ACLs, no bucket settings).
+ * s3:AbortMultipartUpload lets a failed multipart upload (sync-files with these credentials) clean up its parts.
+ */
 export function storagePolicyDocument(bucketArns: readonly string[]): PolicyDocument {
     return {
         Version: "2012-10-17",
@@ -21,7 +24,7 @@ export function storagePolicyDocument(bucketArns: readonly string[]): PolicyDocu
             {
                 Sid: "ReadWriteObjects",
                 Effect: "Allow",
-                Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
                 Resource: bucketArns.map((arn) => `${arn}/*`),
             },
         ],
