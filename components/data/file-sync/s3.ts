@@ -66,6 +66,33 @@ export function countRequests(client: S3Client, onRequest: (operation: string, k
     };
 }
 
+interface ListedPage {
+    objects: ListedObject[];
+    truncated: boolean;
+    nextToken?: string;
+}
+
+/** One ListObjectsV2 request under the prefix, from a continuation token or from after a key. */
+async function listObjectsPage(
+    client: S3Client,
+    bucket: string,
+    prefix: string,
+    from: { token?: string; startAfter?: string },
+    context: { endpoint?: string; signal?: AbortSignal },
+): Promise<ListedPage> {
+    let page: ListObjectsV2CommandOutput;
+    try {
+        page = await client.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === "" ? undefined : prefix, ContinuationToken: from.token, StartAfter: from.startAfter }),
+            { abortSignal: context.signal },
+        );
+    } catch (error) {
+        throw describeS3Error(error, { bucket, endpoint: context.endpoint, action: "listing" });
+    }
+    const objects = (page.Contents ?? []).flatMap((item) => (item.Key === undefined ? [] : [{ key: item.Key, size: item.Size ?? 0, etag: normalizeEtag(item.ETag) }]));
+    return { objects, truncated: page.IsTruncated === true, nextToken: page.NextContinuationToken };
+}
+
 /** Every object under the prefix, keyed by key: one request per 1,000 objects. */
 export async function listAll(
     client: S3Client,
@@ -76,20 +103,9 @@ export async function listAll(
     const objects = new Map<string, ListedObject>();
     let token: string | undefined;
     do {
-        let page: ListObjectsV2CommandOutput;
-        try {
-            page = await client.send(
-                new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === "" ? undefined : prefix, ContinuationToken: token }),
-                { abortSignal: context.signal },
-            );
-        } catch (error) {
-            throw describeS3Error(error, { bucket, endpoint: context.endpoint, action: "listing" });
-        }
-        for (const item of page.Contents ?? []) {
-            if (item.Key === undefined) continue;
-            objects.set(item.Key, { key: item.Key, size: item.Size ?? 0, etag: normalizeEtag(item.ETag) });
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        const page = await listObjectsPage(client, bucket, prefix, { token }, context);
+        for (const object of page.objects) objects.set(object.key, object);
+        token = page.truncated ? page.nextToken : undefined;
     } while (token);
     return objects;
 }
@@ -102,16 +118,8 @@ export async function listPage(
     startAfter: string | undefined,
     context: { endpoint?: string; signal?: AbortSignal },
 ): Promise<{ objects: ListedObject[]; truncated: boolean }> {
-    let page: ListObjectsV2CommandOutput;
-    try {
-        page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === "" ? undefined : prefix, StartAfter: startAfter }), {
-            abortSignal: context.signal,
-        });
-    } catch (error) {
-        throw describeS3Error(error, { bucket, endpoint: context.endpoint, action: "listing" });
-    }
-    const objects = (page.Contents ?? []).flatMap((item) => (item.Key === undefined ? [] : [{ key: item.Key, size: item.Size ?? 0, etag: normalizeEtag(item.ETag) }]));
-    return { objects, truncated: page.IsTruncated === true };
+    const { objects, truncated } = await listObjectsPage(client, bucket, prefix, { startAfter }, context);
+    return { objects, truncated };
 }
 
 /** The whole body of a small object, or undefined when it does not exist. */
