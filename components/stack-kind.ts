@@ -2,6 +2,7 @@
 // protection and shrink plans) unless the stack says `herokuenv:allowKindChange: true`. It makes no API calls: the
 // engine hands `check` the previous inputs, which is all it needs.
 import * as pulumi from "@pulumi/pulumi";
+import { dynamicType, packageProvider, withTypeAlias } from "./package-provider";
 
 export interface StackKindArgs {
     kind: pulumi.Input<string>;
@@ -38,11 +39,21 @@ export function stackKindProvider(): pulumi.dynamic.ResourceProvider<StackKindIn
     };
 }
 
-/** The kind of environment this stack is (`herokuenv:StackKind`). */
+/** The type token; before the one naming scheme it was `pulumi-nodejs:dynamic/herokuenv:StackKind`. */
+export const STACK_KIND_TYPE = dynamicType("config", "StackKind");
+
+/** The kind of environment this stack is (`pulumi-nodejs:dynamic/herokuenv:config.StackKind`). */
 export class StackKind extends pulumi.dynamic.Resource {
     public readonly kind!: pulumi.Output<string>;
 
     constructor(name: string, args: StackKindArgs, opts?: pulumi.CustomResourceOptions) {
-        super(stackKindProvider(), name, args, opts, "herokuenv", "StackKind");
+        super(
+            packageProvider<StackKindInputs, StackKindInputs>("stack-kind", "stackKindProvider"),
+            name,
+            args,
+            withTypeAlias(opts, "pulumi-nodejs:dynamic/herokuenv:StackKind"),
+            "herokuenv",
+            "config.StackKind",
+        );
     }
 }

@@ -40,7 +40,7 @@ import {
     type SourceFacts,
     type UploadReason,
 } from "./plan";
-import { Semaphore, TaskGroup, forEachLimited } from "./pool";
+import { Semaphore, TaskGroup, forEachLimited } from "../shared/pool";
 import { countRequests, createHttpAgents, createS3Client, getSmallObject, listAll, listPage, type S3ConnectionOptions } from "./s3";
 import { DirectPut, watchBucketAddresses, type BucketAddress } from "./direct-put";
 

@@ -10,7 +10,7 @@ import { readArchive } from "./archive";
 import { encodeKeyPath } from "./direct-put";
 import { scanDirectory } from "./directory";
 import { describeS3Error, fileSyncError, isFileSyncError } from "./errors";
-import { forEachLimited } from "./pool";
+import { forEachLimited } from "../shared/pool";
 
 function tempDir(): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), "herokuenv-sync-unit-"));

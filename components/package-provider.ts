@@ -1,0 +1,86 @@
+// The one shape of every herokuenv dynamic provider. Pulumi serializes the provider object, with its closure, into
+// each resource's state and runs that text later in its dynamic-provider host, maybe on another machine. Project
+// modules would be captured by value (tens of KB per resource, and an absolute path frozen at preview time), so the
+// object serialized here holds two strings and loads the real provider at run time by the package's own name,
+// `herokuenv/<module>`, through package.json "exports": compiled JavaScript from wherever the program is installed.
+import type * as pulumi from "@pulumi/pulumi";
+
+/** The scheme of every herokuenv resource type: `pulumi-nodejs:dynamic/herokuenv:<area>.<Name>`. */
+export const DYNAMIC_MODULE = "herokuenv";
+
+/** The full type token of a herokuenv dynamic resource, e.g. `pulumi-nodejs:dynamic/herokuenv:heroku.App`. */
+export function dynamicType(area: string, name: string): string {
+    return `pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${area}.${name}`;
+}
+
+/**
+ * Options with an alias from the type a resource had before the one naming scheme, so existing stacks keep their
+ * resources (Pulumi matches the old URN instead of creating a new resource and deleting the old one).
+ */
+export function withTypeAlias<T extends pulumi.CustomResourceOptions>(opts: T | undefined, previousType: string): T {
+    return { ...(opts as T), aliases: [...(opts?.aliases ?? []), { type: previousType }] };
+}
+
+/**
+ * A provider whose every method loads `require("herokuenv/<modulePath>")[factory]()` once, in the provider host, and
+ * delegates to it. Methods the real provider lacks answer as Pulumi's host does without them.
+ *
+ * Resolution order: from the program's directory (the host runs there), which finds an installed `herokuenv` in
+ * node_modules and, in herokuenv's own checkout, the package itself through its "exports"; then from the host's own
+ * location inside the program's node_modules.
+ */
+export function packageProvider<I, O>(modulePath: string, factory: string): pulumi.dynamic.ResourceProvider<I, O> {
+    const request = `herokuenv/${modulePath}`;
+    let loaded: pulumi.dynamic.ResourceProvider | undefined;
+    const real = (): pulumi.dynamic.ResourceProvider => {
+        if (loaded) return loaded;
+        /* eslint-disable @typescript-eslint/no-require-imports */
+        const { createRequire } = require("module") as typeof import("module");
+        const { join } = require("path") as typeof import("path");
+        /* eslint-enable @typescript-eslint/no-require-imports */
+        const anchors = [join(process.cwd(), "package.json"), require.main?.filename].filter((a): a is string => typeof a === "string");
+        let lastError: unknown;
+        for (const anchor of anchors) {
+            try {
+                const exported = createRequire(anchor)(request) as Record<string, () => pulumi.dynamic.ResourceProvider>;
+                if (typeof exported[factory] !== "function") throw new Error(`${request} has no export ${factory}`);
+                loaded = exported[factory]();
+                return loaded;
+            } catch (err) {
+                if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
+                lastError = err;
+            }
+        }
+        throw new Error(
+            `the herokuenv provider ${request} could not be loaded from ${process.cwd()}: install herokuenv in this Pulumi project ` +
+                `(npm install herokuenv) or, in herokuenv's own checkout, build it (npm run build:dist). ${String(lastError)}`,
+        );
+    };
+    return {
+        async configure(req) {
+            await real().configure?.(req);
+        },
+        async check(olds, news) {
+            const p = real();
+            return p.check ? p.check(olds, news) : { inputs: news };
+        },
+        async diff(id, olds, news) {
+            const p = real();
+            return p.diff ? p.diff(id, olds, news) : {};
+        },
+        async create(inputs) {
+            return real().create(inputs);
+        },
+        async read(id, props) {
+            const p = real();
+            return p.read ? p.read(id, props) : { id, props };
+        },
+        async update(id, olds, news) {
+            const p = real();
+            return p.update ? p.update(id, olds, news) : {};
+        },
+        async delete(id, props) {
+            await real().delete?.(id, props);
+        },
+    } as pulumi.dynamic.ResourceProvider<I, O>;
+}
