@@ -31,9 +31,10 @@ export function withTypeAlias<T extends pulumi.CustomResourceOptions>(opts: T | 
  */
 export function packageProvider<I, O>(modulePath: string, factory: string): pulumi.dynamic.ResourceProvider<I, O> {
     const request = `herokuenv/${modulePath}`;
-    let loaded: pulumi.dynamic.ResourceProvider | undefined;
-    const real = (): pulumi.dynamic.ResourceProvider => {
-        if (loaded) return loaded;
+    // The loaded provider is kept on the provider object itself: Pulumi re-creates a serialized function's captured
+    // variables on every call, but the object the host calls methods on lives as long as the host.
+    const real = (self: { loaded?: pulumi.dynamic.ResourceProvider }): pulumi.dynamic.ResourceProvider => {
+        if (self.loaded) return self.loaded;
         /* eslint-disable @typescript-eslint/no-require-imports */
         const { createRequire } = require("module") as typeof import("module");
         const { join } = require("path") as typeof import("path");
@@ -44,8 +45,8 @@ export function packageProvider<I, O>(modulePath: string, factory: string): pulu
             try {
                 const exported = createRequire(anchor)(request) as Record<string, () => pulumi.dynamic.ResourceProvider>;
                 if (typeof exported[factory] !== "function") throw new Error(`${request} has no export ${factory}`);
-                loaded = exported[factory]();
-                return loaded;
+                self.loaded = exported[factory]();
+                return self.loaded;
             } catch (err) {
                 if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
                 lastError = err;
@@ -56,31 +57,32 @@ export function packageProvider<I, O>(modulePath: string, factory: string): pulu
                 `(npm install herokuenv) or, in herokuenv's own checkout, build it (npm run build:dist). ${String(lastError)}`,
         );
     };
-    return {
+    const provider: pulumi.dynamic.ResourceProvider & { loaded?: pulumi.dynamic.ResourceProvider } = {
         async configure(req) {
-            await real().configure?.(req);
+            await real(this).configure?.(req);
         },
         async check(olds, news) {
-            const p = real();
+            const p = real(this);
             return p.check ? p.check(olds, news) : { inputs: news };
         },
         async diff(id, olds, news) {
-            const p = real();
+            const p = real(this);
             return p.diff ? p.diff(id, olds, news) : {};
         },
         async create(inputs) {
-            return real().create(inputs);
+            return real(this).create(inputs);
         },
         async read(id, props) {
-            const p = real();
+            const p = real(this);
             return p.read ? p.read(id, props) : { id, props };
         },
         async update(id, olds, news) {
-            const p = real();
+            const p = real(this);
             return p.update ? p.update(id, olds, news) : {};
         },
         async delete(id, props) {
-            await real().delete?.(id, props);
+            await real(this).delete?.(id, props);
         },
-    } as pulumi.dynamic.ResourceProvider<I, O>;
+    };
+    return provider as pulumi.dynamic.ResourceProvider<I, O>;
 }

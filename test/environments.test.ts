@@ -18,7 +18,7 @@ import {
     type ProgramRun,
 } from "./helpers/pulumi-program";
 
-const H = "pulumi-nodejs:dynamic/heroku";
+const H = "pulumi-nodejs:dynamic/herokuenv:heroku.";
 
 function kindsOf(run: ProgramRun): string[] {
     return run.resources.map((r) => `${r.type} ${r.name}${r.protect ? " [protected]" : ""}`).sort();
@@ -45,10 +45,10 @@ async function withEditedStackFiles(edit: (dir: string) => void, run: () => Prom
 
 /** Names that must be unique to one environment: app, buckets, IAM user, hostnames. */
 function identity(run: ProgramRun): string[] {
-    const app = String(unwrap(resource(run, `${H}:App`, "site-app").inputs.name));
+    const app = String(unwrap(resource(run, `${H}App`, "site-app").inputs.name));
     const buckets = run.resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => String(r.inputs.bucket));
     const user = String(resource(run, "aws:iam/user:User", "site-storage-user").inputs.name);
-    const hosts = run.resources.filter((r) => r.type === `${H}:Domain`).map((r) => String(r.inputs.hostname));
+    const hosts = run.resources.filter((r) => r.type === `${H}Domain`).map((r) => String(r.inputs.hostname));
     return [app, ...buckets, user, ...hosts];
 }
 
@@ -67,12 +67,12 @@ describe("environments of each kind", function () {
         assert.deepEqual(kindsOf(production).filter((k) => k.endsWith("[protected]")), [
             "aws:s3/bucket:Bucket site-storage-files [protected]",
             "aws:s3/bucket:Bucket site-storage-static [protected]",
-            `${H}:Addon site-database [protected]`,
-            `${H}:App site-app [protected]`,
+            `${H}Addon site-database [protected]`,
+            `${H}App site-app [protected]`,
         ]);
-        assert.equal(resource(production, `${H}:Addon`, "site-database").inputs.plan, "heroku-postgresql:standard-0");
+        assert.equal(resource(production, `${H}Addon`, "site-database").inputs.plan, "heroku-postgresql:standard-0");
         assert.equal(production.resources.filter((r) => r.type === "aws:s3/bucketVersioning:BucketVersioning").length, 2);
-        assert.equal(resource(production, "pulumi-nodejs:dynamic/herokuenv:StackKind", "site-kind").inputs.kind, "production");
+        assert.equal(resource(production, "pulumi-nodejs:dynamic/herokuenv:config.StackKind", "site-kind").inputs.kind, "production");
     });
 
     it("staging: production's resources minus versioning and protection, smaller plans, an internal hostname", function () {
@@ -80,8 +80,8 @@ describe("environments of each kind", function () {
             .filter((k) => !k.includes("BucketVersioning") && !k.includes("sendhub.com"))
             .map((k) => k.replace(" [protected]", ""));
         assert.deepEqual(kindsOf(staging).filter((k) => !k.includes("sendhub.com")), withoutVersioning);
-        assert.equal(resource(staging, `${H}:Addon`, "site-database").inputs.plan, "heroku-postgresql:essential-1");
-        assert.deepEqual(resource(staging, `${H}:Formation`, "site-formation").inputs.processes, {
+        assert.equal(resource(staging, `${H}Addon`, "site-database").inputs.plan, "heroku-postgresql:essential-1");
+        assert.deepEqual(resource(staging, `${H}Formation`, "site-formation").inputs.processes, {
             web: { size: "standard-1x", quantity: 1 },
             worker: { size: "standard-1x", quantity: 1 },
         });
@@ -92,22 +92,22 @@ describe("environments of each kind", function () {
 
     it("sandbox: derived from staging with its own names, cheapest plans and a DNS-only hostname", function () {
         assert.equal(alice.resources.some((r) => r.protect), false);
-        assert.deepEqual(unwrap({ ...resource(alice, `${H}:App`, "site-app").inputs, __provider: undefined }), {
+        assert.deepEqual(unwrap({ ...resource(alice, `${H}App`, "site-app").inputs, __provider: undefined }), {
             name: "sendhub-staging-alice", region: "us", stack: "heroku-24", buildpacks: ["heroku/python"], __provider: undefined,
         });
-        assert.equal(resource(alice, `${H}:Addon`, "site-database").inputs.plan, "heroku-postgresql:essential-0");
-        assert.deepEqual(resource(alice, `${H}:Formation`, "site-formation").inputs.processes, {
+        assert.equal(resource(alice, `${H}Addon`, "site-database").inputs.plan, "heroku-postgresql:essential-0");
+        assert.deepEqual(resource(alice, `${H}Formation`, "site-formation").inputs.processes, {
             web: { size: "eco", quantity: 1 },
             worker: { size: "eco", quantity: 1 },
         });
         assert.equal(resource(alice, "aws:s3/bucket:Bucket", "site-storage-files").inputs.bucket, "sendhub-staging-alice-files");
         const record = resource(alice, "cloudflare:index/dnsRecord:DnsRecord", "site-dns-alice.staging.sendhub.com").inputs;
         assert.deepEqual([record.name, record.proxied, record.ttl], ["alice.staging.sendhub.com", false, 300]);
-        const vars = unwrap(resource(alice, `${H}:ConfigVars`, "site-config").inputs.vars) as Record<string, string>;
+        const vars = unwrap(resource(alice, `${H}ConfigVars`, "site-config").inputs.vars) as Record<string, string>;
         assert.equal(vars.DJANGO_ALLOWED_HOSTS, "alice.staging.sendhub.com");
         assert.equal(vars.AWS_STORAGE_BUCKET_NAME, "sendhub-staging-alice-files");
         // Staging's secrets are not inherited: the sandbox is told which ones to set, by name only.
-        assert.deepEqual(Object.keys(unwrap(resource(alice, `${H}:ConfigVars`, "site-config").inputs.secretVars) as object), ["AWS_SECRET_ACCESS_KEY"]);
+        assert.deepEqual(Object.keys(unwrap(resource(alice, `${H}ConfigVars`, "site-config").inputs.secretVars) as object), ["AWS_SECRET_ACCESS_KEY"]);
         assert.ok(alice.logs.some((l) => l.startsWith("warn:") && l.includes("DJANGO_SECRET_KEY") && l.includes("pulumi config set --secret")));
     });
 
@@ -117,7 +117,7 @@ describe("environments of each kind", function () {
             for (const name of ["appUrl", "dnsTargets", "filesBucket", "staticBucket", "database"]) assert.equal(out[name].isSecret, false, name);
             assert.equal(out.storageSecretAccessKey.isSecret, true);
             assert.deepEqual(out.database.value, { name: "DATABASE", configVars: ["DATABASE_URL", "HEROKU_POSTGRESQL_MOCK_URL"] });
-            assert.equal(isSecretValue(resource(run, `${H}:ConfigVars`, "site-config").inputs.secretVars), true);
+            assert.equal(isSecretValue(resource(run, `${H}ConfigVars`, "site-config").inputs.secretVars), true);
         }
     });
 });
@@ -175,7 +175,7 @@ describe("sandboxes are isolated", function () {
         const foreign = shared.flatMap(identity);
         for (const run of runs) {
             // Nothing a sandbox configures points at production's or staging's app, buckets or hostnames.
-            const vars = JSON.stringify(unwrap(resource(run, `${H}:ConfigVars`, "site-config").inputs.vars));
+            const vars = JSON.stringify(unwrap(resource(run, `${H}ConfigVars`, "site-config").inputs.vars));
             for (const name of foreign) assert.equal(new RegExp(`"${name}"|[",]${name}[",]`).test(vars), false, `${name} in ${vars}`);
         }
     });

@@ -1,7 +1,6 @@
 // The real index.ts under Pulumi mocks, with the configuration of each Pulumi.<stack>.yaml in the repository.
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { storagePolicyDocument } from "../components/aws/policy";
 import {
     fakeSecret,
     isSecretValue,
@@ -15,7 +14,7 @@ import {
 } from "./helpers/pulumi-program";
 
 const BUCKET = "aws:s3/bucket:Bucket";
-const DYNAMIC = "pulumi-nodejs:dynamic/heroku";
+const DYNAMIC = "pulumi-nodejs:dynamic/herokuenv:heroku.";
 
 /** Every secret the stack file holds (as the tests' stand-in plaintexts) and the mock AWS secret key. */
 function secretValues(stack: string): string[] {
@@ -48,7 +47,8 @@ function plainText(run: ProgramRun): string {
         const d = v as { isSecret: boolean; value?: unknown };
         return d.isSecret ? `${k}=[secret]` : `${k}=${JSON.stringify(d.value)}`;
     });
-    return [JSON.stringify(run.resources.map((r) => ({ ...r, inputs: strip(r.inputs) }))), ...outputs, ...run.logs].join("\n");
+    // `state` is what the mocks answered (the mock AWS key included), not something the program printed.
+    return [JSON.stringify(run.resources.map((r) => ({ ...r, inputs: strip(r.inputs), state: undefined }))), ...outputs, ...run.logs].join("\n");
 }
 
 function summary(resources: RegisteredResource[]): string[] {
@@ -90,17 +90,36 @@ describe("the program under mocks", function () {
             "herokuenv:aws:Storage site-storage",
             "herokuenv:cloudflare:Dns site-dns",
             "herokuenv:index:Environment site",
-            `${DYNAMIC}:Acm site-acm`,
-            `${DYNAMIC}:Addon site-database [protected]`,
-            `${DYNAMIC}:App site-app [protected]`,
-            `${DYNAMIC}:ConfigVars site-config`,
-            `${DYNAMIC}:Domain site-domain-api.sendhub.com`,
-            `${DYNAMIC}:Domain site-domain-sendhub.com`,
-            `${DYNAMIC}:Domain site-domain-www.sendhub.com`,
-            `${DYNAMIC}:Formation site-formation`,
-            "pulumi-nodejs:dynamic/herokuenv:StackKind site-kind",
+            `${DYNAMIC}Acm site-acm`,
+            `${DYNAMIC}Addon site-database [protected]`,
+            `${DYNAMIC}App site-app [protected]`,
+            `${DYNAMIC}ConfigVars site-config`,
+            `${DYNAMIC}Domain site-domain-api.sendhub.com`,
+            `${DYNAMIC}Domain site-domain-sendhub.com`,
+            `${DYNAMIC}Domain site-domain-www.sendhub.com`,
+            `${DYNAMIC}Formation site-formation`,
+            "pulumi-nodejs:dynamic/herokuenv:config.StackKind site-kind",
         ];
         assert.deepEqual(summary(runs.production.resources), expected.sort());
+    });
+
+    it("names every dynamic resource in one scheme and aliases each to the type existing stacks recorded", function () {
+        const previous: Record<string, string> = {
+            [`${DYNAMIC}Acm`]: "pulumi-nodejs:dynamic/heroku:Acm",
+            [`${DYNAMIC}Addon`]: "pulumi-nodejs:dynamic/heroku:Addon",
+            [`${DYNAMIC}App`]: "pulumi-nodejs:dynamic/heroku:App",
+            [`${DYNAMIC}ConfigVars`]: "pulumi-nodejs:dynamic/heroku:ConfigVars",
+            [`${DYNAMIC}Domain`]: "pulumi-nodejs:dynamic/heroku:Domain",
+            [`${DYNAMIC}Formation`]: "pulumi-nodejs:dynamic/heroku:Formation",
+            "pulumi-nodejs:dynamic/herokuenv:config.StackKind": "pulumi-nodejs:dynamic/herokuenv:StackKind",
+        };
+        const dynamic = runs.production.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+        assert.equal(dynamic.length, 9);
+        for (const r of dynamic) {
+            assert.match(r.type, /^pulumi-nodejs:dynamic\/herokuenv:[a-z]+\.[A-Z][A-Za-z]+$/, r.type);
+            // Without the alias, `pulumi up` on a stack created before would create a new resource and delete the old.
+            assert.deepEqual(r.aliasTypes, [previous[r.type]], `${r.name} (${r.type})`);
+        }
     });
 
     it("keeps production's buckets private, owner-enforced, encrypted and versioned", function () {
@@ -154,7 +173,6 @@ describe("the program under mocks", function () {
                 },
             ],
         });
-        assert.deepEqual(policy, storagePolicyDocument(["arn:aws:s3:::sendhub-production-files", "arn:aws:s3:::sendhub-production-static"]));
     });
 
     it("creates one proxied, automatic-TTL CNAME per hostname, pointing at its Heroku domain's DNS target", function () {
@@ -167,12 +185,12 @@ describe("the program under mocks", function () {
                 { zoneId: "023e105f4ecef8ad9ca31a8372d0c353", name: hostname, type: "CNAME", content: targets[hostname], proxied: true, ttl: 1 },
             );
             assert.match(String(record.content), /\.herokudns\.com$/);
-            assert.equal(resource(run, `${DYNAMIC}:Domain`, `site-domain-${hostname}`).inputs.hostname, hostname);
+            assert.equal(resource(run, `${DYNAMIC}Domain`, `site-domain-${hostname}`).inputs.hostname, hostname);
         }
     });
 
     it("sets the app's config vars from the stack and the storage outputs, secrets as secrets", function () {
-        const inputs = resource(runs.production, `${DYNAMIC}:ConfigVars`, "site-config").inputs;
+        const inputs = resource(runs.production, `${DYNAMIC}ConfigVars`, "site-config").inputs;
         assert.equal(isSecretValue(inputs.secretVars), true);
         assert.equal(isSecretValue(inputs.vars), false);
         assert.deepEqual(Object.keys(unwrap(inputs.secretVars) as object).sort(), ["AWS_SECRET_ACCESS_KEY", "DJANGO_SECRET_KEY", "SENTRY_DSN", "TWILIO_AUTH_TOKEN"]);
@@ -189,19 +207,22 @@ describe("the program under mocks", function () {
             SENTRY_ENVIRONMENT: "production",
             WEB_CONCURRENCY: "3",
         });
-        assert.equal(inputs.app, unwrap(resource(runs.production, `${DYNAMIC}:App`, "site-app").inputs.name) === "sendhub-production" ? inputs.app : "mismatch");
+        // The config vars belong to the app by its id (a rename keeps them), not by its name.
+        const appId = resource(runs.production, `${DYNAMIC}App`, "site-app").state.appId;
+        assert.match(String(appId), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+        assert.equal(unwrap(inputs.app), appId);
     });
 
     it("asks for the database, formation and app the stack declares", function () {
         const run = runs.production;
         assert.deepEqual(
-            unwrap({ ...resource(run, `${DYNAMIC}:App`, "site-app").inputs, __provider: undefined }),
+            unwrap({ ...resource(run, `${DYNAMIC}App`, "site-app").inputs, __provider: undefined }),
             { name: "sendhub-production", region: "us", stack: "heroku-24", buildpacks: ["heroku/python"], __provider: undefined },
         );
-        const db = resource(run, `${DYNAMIC}:Addon`, "site-database").inputs;
+        const db = resource(run, `${DYNAMIC}Addon`, "site-database").inputs;
         assert.equal(db.plan, "heroku-postgresql:standard-0");
         assert.equal(db.attachmentName, "DATABASE");
-        assert.deepEqual(resource(run, `${DYNAMIC}:Formation`, "site-formation").inputs.processes, {
+        assert.deepEqual(resource(run, `${DYNAMIC}Formation`, "site-formation").inputs.processes, {
             web: { size: "standard-2x", quantity: 2 },
             worker: { size: "standard-1x", quantity: 1 },
         });
@@ -233,7 +254,7 @@ describe("the program under mocks", function () {
         assert.equal(run.resources.some((r) => r.type === "aws:s3/bucketVersioning:BucketVersioning"), false);
         assert.equal(run.resources.filter((r) => r.protect).length, 0);
         assert.equal(resource(run, BUCKET, "site-storage-files").inputs.bucket, "sendhub-staging-files");
-        assert.equal(resource(run, `${DYNAMIC}:Addon`, "site-database").inputs.plan, "heroku-postgresql:essential-1");
+        assert.equal(resource(run, `${DYNAMIC}Addon`, "site-database").inputs.plan, "heroku-postgresql:essential-1");
     });
 
     it("reports a bad stack config as one Pulumi RunError naming every key, without a stack trace", async function () {

@@ -2,6 +2,7 @@
 // the resource exists, off when it is deleted; switched off by hand, it shows on refresh and the next update turns it
 // back on.
 import * as pulumi from "@pulumi/pulumi";
+import { packageProvider, withTypeAlias } from "../package-provider";
 import { appSwitchProvider, type AppSwitchInputs, type AppSwitchOutputs } from "./app-switch";
 
 export interface AcmArgs {
@@ -20,11 +21,11 @@ export function acmProvider(): pulumi.dynamic.ResourceProvider<AcmInputs, AcmOut
     });
 }
 
-/** Automated Certificate Management on a Heroku app (`pulumi-nodejs:dynamic/heroku:Acm`). */
+/** Automated Certificate Management on a Heroku app (`pulumi-nodejs:dynamic/herokuenv:heroku.Acm`). */
 export class Acm extends pulumi.dynamic.Resource {
     public readonly enabled!: pulumi.Output<boolean>;
 
     constructor(name: string, args: AcmArgs, opts?: pulumi.CustomResourceOptions) {
-        super(acmProvider(), name, { ...args, enabled: undefined }, opts, "heroku", "Acm");
+        super(packageProvider<AcmInputs, AcmOutputs>("heroku/acm", "acmProvider"), name, { ...args, enabled: undefined }, withTypeAlias(opts, "pulumi-nodejs:dynamic/heroku:Acm"), "herokuenv", "heroku.Acm");
     }
 }

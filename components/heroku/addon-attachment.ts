@@ -2,6 +2,7 @@
 // app, add-on or name is a replacement. Promoting a database the way `heroku pg:promote` does is an attachment named
 // DATABASE with `confirm` set to the app: Heroku moves the DATABASE name to this add-on (see docs/heroku.md).
 import * as pulumi from "@pulumi/pulumi";
+import { packageProvider, withTypeAlias } from "../package-provider";
 import type { HerokuAddOnAttachment } from "./api";
 import { diffProperties, isUnknown } from "./diff";
 import { configureConnection, connect, createOnce, gone, ignoreNotFound, withSafeErrors, type CheckFailure, type HerokuConnection } from "./provider";
@@ -109,13 +110,13 @@ export function addonAttachmentProvider(): pulumi.dynamic.ResourceProvider<Addon
     });
 }
 
-/** An add-on attachment (`pulumi-nodejs:dynamic/heroku:AddonAttachment`). */
+/** An add-on attachment (`pulumi-nodejs:dynamic/herokuenv:heroku.AddonAttachment`). */
 export class AddonAttachment extends pulumi.dynamic.Resource {
     public readonly attachmentId!: pulumi.Output<string>;
     public readonly addonId!: pulumi.Output<string>;
     public readonly name!: pulumi.Output<string>;
 
     constructor(name: string, args: AddonAttachmentArgs, opts?: pulumi.CustomResourceOptions) {
-        super(addonAttachmentProvider(), name, { ...args, attachmentId: undefined, addonId: undefined }, opts, "heroku", "AddonAttachment");
+        super(packageProvider<AddonAttachmentInputs, AddonAttachmentOutputs>("heroku/addon-attachment", "addonAttachmentProvider"), name, { ...args, attachmentId: undefined, addonId: undefined }, withTypeAlias(opts, "pulumi-nodejs:dynamic/heroku:AddonAttachment"), "herokuenv", "heroku.AddonAttachment");
     }
 }

@@ -5,6 +5,7 @@
 // the timeout, the add-on is handed to Pulumi as "created, not initialized" and the next run keeps waiting for the
 // same add-on instead of provisioning a second one.
 import * as pulumi from "@pulumi/pulumi";
+import { packageProvider, withTypeAlias } from "../package-provider";
 import type { AddOnCreateBody, HerokuAddOn, HerokuApi } from "./api";
 import { isHerokuApiError } from "./client";
 import { addonDiff, addonReplacementRefusals, addonService, isUnknown } from "./diff";
@@ -236,7 +237,7 @@ export function addonProvider(): pulumi.dynamic.ResourceProvider<AddonInputs, Ad
     });
 }
 
-/** A Heroku add-on such as Heroku Postgres (`pulumi-nodejs:dynamic/heroku:Addon`). */
+/** A Heroku add-on such as Heroku Postgres (`pulumi-nodejs:dynamic/herokuenv:heroku.Addon`). */
 export class Addon extends pulumi.dynamic.Resource {
     public readonly addonId!: pulumi.Output<string>;
     public readonly addonName!: pulumi.Output<string>;
@@ -245,6 +246,6 @@ export class Addon extends pulumi.dynamic.Resource {
     public readonly configVarNames!: pulumi.Output<string[]>;
 
     constructor(name: string, args: AddonArgs, opts?: pulumi.CustomResourceOptions) {
-        super(addonProvider(), name, { ...args, addonId: undefined, state: undefined, configVarNames: undefined }, opts, "heroku", "Addon");
+        super(packageProvider<AddonInputs, AddonOutputs>("heroku/addon", "addonProvider"), name, { ...args, addonId: undefined, state: undefined, configVarNames: undefined }, withTypeAlias(opts, "pulumi-nodejs:dynamic/heroku:Addon"), "herokuenv", "heroku.Addon");
     }
 }

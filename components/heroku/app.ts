@@ -2,6 +2,7 @@
 // or team change needs a new app (Heroku cannot move an app between regions). Deleting an app deletes its add-ons,
 // so a replacement is refused while the app owns add-ons, unless `allowReplace` says so.
 import * as pulumi from "@pulumi/pulumi";
+import { packageProvider, withTypeAlias } from "../package-provider";
 import type { HerokuApi, HerokuApp, HerokuBuildpackInstallation } from "./api";
 import { isHerokuApiError } from "./client";
 import { appDiff, buildpacksToSet, isUnknown } from "./diff";
@@ -169,7 +170,7 @@ export function appProvider(): pulumi.dynamic.ResourceProvider<AppInputs, AppOut
     });
 }
 
-/** A Heroku app (`pulumi-nodejs:dynamic/heroku:App`). */
+/** A Heroku app (`pulumi-nodejs:dynamic/herokuenv:heroku.App`). */
 export class App extends pulumi.dynamic.Resource {
     public readonly appId!: pulumi.Output<string>;
     public readonly name!: pulumi.Output<string>;
@@ -180,6 +181,6 @@ export class App extends pulumi.dynamic.Resource {
     public readonly gitUrl!: pulumi.Output<string>;
 
     constructor(name: string, args: AppArgs, opts?: pulumi.CustomResourceOptions) {
-        super(appProvider(), name, { ...args, appId: undefined, webUrl: undefined, gitUrl: undefined }, opts, "heroku", "App");
+        super(packageProvider<AppInputs, AppOutputs>("heroku/app", "appProvider"), name, { ...args, appId: undefined, webUrl: undefined, gitUrl: undefined }, withTypeAlias(opts, "pulumi-nodejs:dynamic/heroku:App"), "herokuenv", "heroku.App");
     }
 }

@@ -4,6 +4,7 @@
 // diffs; no value ever goes into an error or a log line (errors carry the method and path only). Refresh reads the
 // live values of the owned keys, so out-of-band edits show up as a diff and the next update puts them back.
 import * as pulumi from "@pulumi/pulumi";
+import { packageProvider, withTypeAlias } from "../package-provider";
 import { isNotFound } from "./client";
 import { configVarPatch, configVarsDiff, isUnknown, ownedConfigVars } from "./diff";
 import { configureConnection, connect, gone, ignoreNotFound, withSafeErrors, type CheckFailure, type HerokuConnection } from "./provider";
@@ -119,7 +120,7 @@ export function configVarsProvider(): pulumi.dynamic.ResourceProvider<ConfigVars
     });
 }
 
-/** Config vars on a Heroku app (`pulumi-nodejs:dynamic/heroku:ConfigVars`). */
+/** Config vars on a Heroku app (`pulumi-nodejs:dynamic/herokuenv:heroku.ConfigVars`). */
 export class ConfigVars extends pulumi.dynamic.Resource {
     public readonly app!: pulumi.Output<string>;
     public readonly vars!: pulumi.Output<Record<string, string>>;
@@ -127,12 +128,12 @@ export class ConfigVars extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: ConfigVarsArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            configVarsProvider(),
+            packageProvider<ConfigVarsInputs, ConfigVarsOutputs>("heroku/config-vars", "configVarsProvider"),
             name,
             { app: args.app, vars: args.vars ?? {}, secretVars: pulumi.secret(args.secretVars ?? {}) },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["secretVars"] }),
-            "heroku",
-            "ConfigVars",
+            withTypeAlias(pulumi.mergeOptions(opts, { additionalSecretOutputs: ["secretVars"] }), "pulumi-nodejs:dynamic/heroku:ConfigVars"),
+            "herokuenv",
+            "heroku.ConfigVars",
         );
     }
 }

@@ -2,6 +2,7 @@
 // points at. Domains are created without an SNI endpoint (`sni_endpoint: null`): certificates come from Automated
 // Certificate Management (see acm.ts). A hostname cannot be edited: another hostname or app is a new domain.
 import * as pulumi from "@pulumi/pulumi";
+import { packageProvider, withTypeAlias } from "../package-provider";
 import type { HerokuDomain } from "./api";
 import { diffProperties, isUnknown } from "./diff";
 import { configureConnection, connect, createOnce, gone, ignoreNotFound, withSafeErrors, type CheckFailure, type HerokuConnection } from "./provider";
@@ -100,7 +101,7 @@ function splitImportId(id: string): [string, string] {
     return [id.slice(0, slash), id.slice(slash + 1)];
 }
 
-/** A custom domain on a Heroku app (`pulumi-nodejs:dynamic/heroku:Domain`). */
+/** A custom domain on a Heroku app (`pulumi-nodejs:dynamic/herokuenv:heroku.Domain`). */
 export class Domain extends pulumi.dynamic.Resource {
     public readonly domainId!: pulumi.Output<string>;
     public readonly hostname!: pulumi.Output<string>;
@@ -111,12 +112,12 @@ export class Domain extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            domainProvider(),
+            packageProvider<DomainInputs, DomainOutputs>("heroku/domain", "domainProvider"),
             name,
             { ...args, domainId: undefined, cname: undefined, status: undefined, kind: undefined, acmStatus: undefined, sniEndpoint: undefined },
-            opts,
-            "heroku",
-            "Domain",
+            withTypeAlias(opts, "pulumi-nodejs:dynamic/heroku:Domain"),
+            "herokuenv",
+            "heroku.Domain",
         );
     }
 }

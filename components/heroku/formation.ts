@@ -4,6 +4,7 @@
 // rather than left running unmanaged. Process types exist only once a release has a Procfile with them: a declared
 // type the app does not have yet is listed in `waitingForDeploy` and applied by the first `pulumi up` after a deploy.
 import * as pulumi from "@pulumi/pulumi";
+import { packageProvider, withTypeAlias } from "../package-provider";
 import type { HerokuApi } from "./api";
 import { isNotFound } from "./client";
 import { formationDiff, formationStops, formationUpdates, isUnknown, type FormationEntry, type FormationUpdateBody } from "./diff";
@@ -119,12 +120,12 @@ export function formationProvider(): pulumi.dynamic.ResourceProvider<FormationIn
     });
 }
 
-/** Dyno formation of a Heroku app (`pulumi-nodejs:dynamic/heroku:Formation`). */
+/** Dyno formation of a Heroku app (`pulumi-nodejs:dynamic/herokuenv:heroku.Formation`). */
 export class Formation extends pulumi.dynamic.Resource {
     public readonly processes!: pulumi.Output<Record<string, FormationEntry>>;
     public readonly waitingForDeploy!: pulumi.Output<string[]>;
 
     constructor(name: string, args: FormationArgs, opts?: pulumi.CustomResourceOptions) {
-        super(formationProvider(), name, { ...args, waitingForDeploy: undefined }, opts, "heroku", "Formation");
+        super(packageProvider<FormationInputs, FormationOutputs>("heroku/formation", "formationProvider"), name, { ...args, waitingForDeploy: undefined }, withTypeAlias(opts, "pulumi-nodejs:dynamic/heroku:Formation"), "herokuenv", "heroku.Formation");
     }
 }

@@ -2,6 +2,7 @@
 // cannot run while the old site still accepts writes. Someone switching it off by hand shows on refresh (`enabled`
 // false) and the next update switches it back on.
 import * as pulumi from "@pulumi/pulumi";
+import { packageProvider, withTypeAlias } from "../package-provider";
 import { appSwitchProvider, type AppSwitchInputs, type AppSwitchOutputs } from "./app-switch";
 
 export interface MaintenanceArgs {
@@ -20,12 +21,12 @@ export function maintenanceProvider(): pulumi.dynamic.ResourceProvider<Maintenan
     });
 }
 
-/** Maintenance mode of a Heroku app, on while the resource exists (`pulumi-nodejs:dynamic/heroku:Maintenance`). */
+/** Maintenance mode of a Heroku app, on while the resource exists (`pulumi-nodejs:dynamic/herokuenv:heroku.Maintenance`). */
 export class Maintenance extends pulumi.dynamic.Resource {
     public readonly app!: pulumi.Output<string>;
     public readonly enabled!: pulumi.Output<boolean>;
 
     constructor(name: string, args: MaintenanceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(maintenanceProvider(), name, { ...args, enabled: undefined }, opts, "heroku", "Maintenance");
+        super(packageProvider<MaintenanceInputs, MaintenanceOutputs>("heroku/maintenance", "maintenanceProvider"), name, { ...args, enabled: undefined }, withTypeAlias(opts, "pulumi-nodejs:dynamic/heroku:Maintenance"), "herokuenv", "heroku.Maintenance");
     }
 }

@@ -20,6 +20,12 @@ export interface RegisteredResource {
     custom: boolean;
     /** Inputs as the engine receives them; secret values stay wrapped (see isSecretValue/unwrap). */
     inputs: Record<string, unknown>;
+    /** The types this resource was known by before (its `aliases` with a `type`), as the engine receives them. */
+    aliasTypes: string[];
+    /** URNs of the resources it depends on (explicit dependsOn and inputs from other resources' outputs). */
+    dependencies: string[];
+    /** The state the mocks answered (its outputs). */
+    state: Record<string, unknown>;
 }
 
 export interface ProgramRun {
@@ -145,7 +151,12 @@ export async function runProgram(stack: string, stackConfig: StackConfig, option
     pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => ({ id: `${args.name}-id-${++mockCounter}`, state: mockState(args) }),
+            newResource: (args) => {
+                const state = mockState(args);
+                const registered = resources.find((r) => r.type === args.type && r.name === args.name);
+                if (registered) registered.state = state;
+                return { id: `${args.name}-id-${++mockCounter}`, state };
+            },
             call: (args) => ({ ...(args.inputs as Record<string, unknown>) }),
         },
         "herokuenv",
@@ -170,6 +181,9 @@ export async function runProgram(stack: string, stackConfig: StackConfig, option
             protect: req.getProtect() === true,
             custom: req.getCustom(),
             inputs: structured as Record<string, unknown>,
+            aliasTypes: req.getAliasesList().map((a) => a.getSpec()?.getType() ?? "").filter((t) => t !== ""),
+            dependencies: req.getDependenciesList(),
+            state: {},
         });
         return original(req, cb);
     };
@@ -221,6 +235,8 @@ interface RegisterRequest {
     getProtect(): boolean | undefined;
     getCustom(): boolean;
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+    getAliasesList(): Array<{ getSpec(): { getType(): string } | undefined }>;
+    getDependenciesList(): string[];
 }
 
 function hookLogs(sink: (m: string) => void): () => void {
