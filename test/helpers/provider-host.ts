@@ -92,14 +92,27 @@ export class ProviderHost {
      * Starts the host for a provider text. `config` is the stack config the host passes to `configure`
      * (e.g. `{ "heroku:apiKey": token }`); `env` is added to the host process environment.
      */
-    static async start(providerText: string, options: { config?: Record<string, string>; env?: Record<string, string> } = {}): Promise<ProviderHost> {
+    static async start(
+        providerText: string,
+        options: { config?: Record<string, string>; env?: Record<string, string>; projectDir?: string } = {},
+    ): Promise<ProviderHost> {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "herokuenv-provider-")), "provider.js");
         fs.writeFileSync(file, providerText);
+        // Pulumi's host runs in the program's directory, from the program's own node_modules. By default that is this
+        // repository; a `projectDir` (another project that installed herokuenv) gets a copy of the host script in its
+        // node_modules, so nothing resolves from this checkout.
+        const projectDir = options.projectDir ?? REPO_ROOT;
+        let hostScript = path.join(__dirname, "provider-host-child.js");
+        if (options.projectDir !== undefined) {
+            const copied = path.join(options.projectDir, "node_modules", ".herokuenv-test-provider-host.js");
+            fs.copyFileSync(hostScript, copied);
+            hostScript = copied;
+        }
         const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, HEROKUENV_TEST_PROVIDER_CONFIG: JSON.stringify(options.config ?? {}) };
         // Pulumi's host never has ts-node loaded: make sure ours does not inherit it either.
         delete env.TS_NODE_TRANSPILE_ONLY;
         env.NODE_OPTIONS = (env.NODE_OPTIONS ?? "").replace(/--require\s+\S*ts-node\S*/g, "");
-        const child = spawn(process.execPath, [path.join(__dirname, "provider-host-child.js"), file], { cwd: REPO_ROOT, env });
+        const child = spawn(process.execPath, [hostScript, file], { cwd: projectDir, env });
         return new ProviderHost(child, file);
     }
 
