@@ -242,7 +242,7 @@ function tools(server: CountingS3rver, work: string): Tool[] {
             name: "herokuenv",
             command: (dir, bucket) => ({
                 file: process.execPath,
-                args: [path.join(ROOT, "bin", "herokuenv"), "sync-files", dir, `s3://${bucket}/files/`, "--endpoint", server.endpoint, "--path-style"],
+                args: [path.join(ROOT, "bin", "herokuenv"), "sync-files", dir, `s3://${bucket}/files/`, "--endpoint", server.endpoint, "--path-style", "--json"],
                 env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1", NODE_NO_WARNINGS: "1" },
             }),
         },
@@ -272,6 +272,16 @@ interface Measure {
     serverCpuSeconds: number;
     /** herokuenv only: the sync's own time from its summary, i.e. without Node/ts-node start-up. */
     syncSeconds?: number;
+}
+
+/** The sync's own duration from herokuenv's `--json` summary (its whole stdout). */
+function syncDurationMs(output: string): number | undefined {
+    try {
+        const summary = JSON.parse(output.slice(output.indexOf("{"))) as { durationMs?: unknown };
+        return typeof summary.durationMs === "number" ? summary.durationMs : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 /** Runs one command under /usr/bin/time -v; returns wall time and peak RSS. Throws with its output on failure. */
@@ -365,14 +375,14 @@ async function main(): Promise<void> {
                         const before = await server.counts();
                         const run = await timed(tool.command(dataset.dir, bucket), work);
                         const after = await server.counts();
-                        const syncTime = /^ {2}time +([\d.]+) s/m.exec(run.output);
+                        const syncMs = tool.name === "herokuenv" ? syncDurationMs(run.output) : undefined;
                         const measure: Measure = {
                             seconds: run.seconds,
                             requests: after.total - before.total,
                             peakRssMb: run.peakRssMb,
                             toolCpuSeconds: run.cpuSeconds,
                             serverCpuSeconds: (after.cpuMs - before.cpuMs) / 1000,
-                            ...(syncTime ? { syncSeconds: Number(syncTime[1]) } : {}),
+                            ...(syncMs === undefined ? {} : { syncSeconds: syncMs / 1000 }),
                         };
                         const key = `${dataset.name}|${phase}|${tool.name}`;
                         results.set(key, [...(results.get(key) ?? []), measure]);

@@ -1,10 +1,11 @@
 // herokuenv sync-files <dir|archive|s3://bucket/prefix> s3://bucket/prefix: the file sync engine from the command line.
-// Argument parsing, progress and the summary only; exit codes: 0 done, 1 failed or interrupted, 2 bad usage.
+// Argument parsing, progress and the summary only; exit codes: 0 done, 1 failed, 2 bad usage, 130 interrupted (Ctrl-C).
 import { CommanderError, InvalidArgumentError, type Command } from "commander";
 import { Presets, SingleBar } from "cli-progress";
-import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from "../components/data/file-sync/defaults";
 import type { SyncProgress, SyncSummary } from "../components/data/file-sync/engine";
 import { isFileSyncError } from "../components/data/file-sync/errors";
+import { DEFAULT_CONCURRENCY, concurrencyProblem } from "../components/data/file-sync/options";
+import { formatBytes, formatCount, formatDuration, formatFields, formatRate, onInterrupt, reportInterrupted, writeJson } from "./format";
 
 const USAGE_EXIT_CODE = 2;
 /** Lines a dry run prints per list before summarising the rest. */
@@ -18,38 +19,30 @@ interface SyncFilesOptions {
     delete?: boolean;
     dryRun?: boolean;
     verifyContent?: boolean;
+    json?: boolean;
 }
 
+/** The engine's own check, so the CLI refuses exactly what the engine and the resource refuse, in the same words. */
 function parseConcurrency(value: string): number {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < 1 || n > MAX_CONCURRENCY) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_CONCURRENCY}`);
-    return n;
+    const problem = concurrencyProblem(value);
+    if (problem) throw new InvalidArgumentError(problem);
+    return Number(value);
 }
 
-export function formatBytes(bytes: number): string {
-    const units = ["B", "KB", "MB", "GB", "TB"];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
-const count = (n: number): string => n.toLocaleString("en-US");
+const count = formatCount;
 
 export function formatSummary(summary: SyncSummary): string {
-    const seconds = summary.durationMs / 1000;
-    const rate = seconds > 0 ? ` (${formatBytes(summary.uploadedBytes / seconds)}/s uploaded)` : "";
+    const rate = formatRate(summary.uploadedBytes, summary.durationMs);
     const lines = [
         `${summary.dryRun ? "dry run: " : ""}${summary.source} -> ${summary.destination}`,
-        `  files      ${count(summary.files)} (${formatBytes(summary.bytes)})`,
-        `  uploaded   ${count(summary.uploaded)} (${formatBytes(summary.uploadedBytes)})`,
-        `  skipped    ${count(summary.skipped)} unchanged`,
-        `  deleted    ${count(summary.deleted)}${summary.extraneous > 0 ? ` (${count(summary.extraneous)} objects not in the source kept; --delete removes them)` : ""}`,
-        `  requests   ${count(summary.requests)}`,
-        `  time       ${seconds.toFixed(1)} s${rate}`,
+        formatFields([
+            ["files", `${count(summary.files)} (${formatBytes(summary.bytes)})`],
+            ["uploaded", `${count(summary.uploaded)} (${formatBytes(summary.uploadedBytes)})`],
+            ["skipped", `${count(summary.skipped)} unchanged`],
+            ["deleted", `${count(summary.deleted)}${summary.extraneous > 0 ? ` (${count(summary.extraneous)} objects not in the source kept; --delete removes them)` : ""}`],
+            ["requests", count(summary.requests)],
+            ["time", `${formatDuration(summary.durationMs)}${rate ? ` (${rate} uploaded)` : ""}`],
+        ]),
     ];
     if (summary.dryRun) {
         const uploads = summary.plannedUploads ?? [];
@@ -63,8 +56,12 @@ export function formatSummary(summary: SyncSummary): string {
     return lines.join("\n");
 }
 
-/** A progress bar on a terminal; elsewhere (logs, CI) a line per phase and per tenth of the files. */
-function progressReporter(): { onProgress: (progress: Readonly<SyncProgress>) => void; stop: () => void } {
+/**
+ * A progress bar on a terminal; elsewhere (logs, CI) a line per phase and per tenth of the files; with --json nothing
+ * (stdout is the JSON summary, stderr only errors).
+ */
+function progressReporter(json: boolean): { onProgress: (progress: Readonly<SyncProgress>) => void; stop: () => void } {
+    if (json) return { onProgress: () => undefined, stop: () => undefined };
     if (process.stderr.isTTY) {
         const bar = new SingleBar(
             {
@@ -124,6 +121,7 @@ export function register(program: Command): void {
         .option("--delete", "delete objects under the prefix that the source does not have")
         .option("--dry-run", "show what would be uploaded and deleted; write nothing")
         .option("--verify-content", "also download every uploaded object and compare its MD5")
+        .option("--json", "print the summary as JSON on stdout (no progress display); on failure, {\"error\": {kind, message}}")
         .addHelpText(
             "after",
             "\nCredentials come from the usual AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE).\n" +
@@ -135,14 +133,9 @@ export function register(program: Command): void {
             throw new CommanderError(USAGE_EXIT_CODE, error.code, error.message);
         })
         .action(async (source: string, destination: string, options: SyncFilesOptions, command: Command) => {
-            const controller = new AbortController();
-            const onSigint = (): void => {
-                process.stderr.write("\ninterrupting: waiting for transfers in flight to stop (Ctrl-C again to kill)\n");
-                controller.abort();
-                process.removeListener("SIGINT", onSigint);
-            };
-            process.on("SIGINT", onSigint);
-            const progress = progressReporter();
+            const interrupt = onInterrupt("sync-files", "waiting for transfers in flight to stop; no manifest will be written");
+            const json = options.json === true;
+            const progress = progressReporter(json);
             let summary: SyncSummary;
             try {
                 // Loaded here, not at start-up: the AWS SDK takes a while to load and other commands do not need it.
@@ -155,19 +148,26 @@ export function register(program: Command): void {
                     deleteExtraneous: options.delete,
                     dryRun: options.dryRun,
                     verifyContent: options.verifyContent,
-                    signal: controller.signal,
+                    signal: interrupt.signal,
                     onProgress: progress.onProgress,
                 });
             } catch (error) {
                 progress.stop();
-                if (isFileSyncError(error) && error.kind === "usage") {
-                    command.error(`error: ${error.message}`, { exitCode: USAGE_EXIT_CODE, code: "commander.invalidArgument" });
+                const kind = isFileSyncError(error) ? error.kind : "failed";
+                const message = (error as Error).message;
+                if (json) writeJson({ error: { kind: interrupt.interrupted ? "interrupted" : kind, message } });
+                if (interrupt.interrupted) {
+                    // The engine's own account ("interrupted after 3 of 400 files were uploaded; ..."), or a generic one.
+                    const detail = kind === "interrupted" ? message.replace(/^interrupted /, "") : "nothing is reported done: run again to complete";
+                    return reportInterrupted("sync-files", `${detail} (no manifest was written)`);
                 }
-                throw new Error(`sync-files failed: ${(error as Error).message}`);
+                if (kind === "usage") command.error(`error: ${message}`, { exitCode: USAGE_EXIT_CODE, code: "commander.invalidArgument" });
+                throw new Error(`sync-files failed: ${message}`);
             } finally {
-                process.removeListener("SIGINT", onSigint);
+                interrupt.dispose();
             }
             progress.stop();
-            process.stdout.write(`${formatSummary(summary)}\n`);
+            if (json) writeJson(summary);
+            else process.stdout.write(`${formatSummary(summary)}\n`);
         });
 }

@@ -15,7 +15,7 @@ export { Formation, type FormationArgs } from "./heroku/formation";
 export { Maintenance, type MaintenanceArgs } from "./heroku/maintenance";
 export { Acm, type AcmArgs } from "./heroku/acm";
 export { HerokuClient, HerokuApiError, type HerokuClientOptions } from "./heroku/client";
-export { FileSync, type FileSyncArgs } from "./data/file-sync-resource";
+export { FileSync, type FileSyncArgs } from "./data/file-sync/resource";
 export { syncFiles, sourceFingerprint, type SyncOptions, type SyncSummary } from "./data/file-sync";
 export { MySqlToPostgres, type MySqlToPostgresArgs } from "./data/mysql-to-postgres/resource";
 export { migrate, type MigrateOptions, type MigrationReport } from "./data/mysql-to-postgres";

@@ -3,10 +3,11 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DeleteObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import * as pulumi from "@pulumi/pulumi";
 import { sourceFingerprint } from "../components/data/file-sync";
-import { FileSync, type FileSyncArgs, type FileSyncInputs, type FileSyncOutputs } from "../components/data/file-sync-resource";
+import { serializeManifest } from "../components/data/file-sync/plan";
+import { FileSync, deleteSyncedObjects, fileSyncProvider, type FileSyncArgs, type FileSyncInputs, type FileSyncOutputs } from "../components/data/file-sync/resource";
 import { downloadedMd5s, listKeys, md5, randomContent, sortedEntries, tarGz, tempDir, treeMd5s, writeTree } from "./helpers/file-sync";
 import { ProviderHost, serializeProvider as serializeUnderMocks, type ProviderError } from "./helpers/provider-host";
 import { isSecretValue, unwrap } from "./helpers/pulumi-program";
@@ -65,6 +66,10 @@ describe("FileSync dynamic resource @servers", () => {
         assert.equal(serialized.inputs.source, root);
         assert.match(String(serialized.inputs.fingerprint), /^sha256:[0-9a-f]{64}$/);
         assert.doesNotMatch(serialized.provider, /S3RVER/, "the serialized provider must not carry credentials");
+        // The thin shape: the provider loads the compiled package by name in the host instead of carrying the engine.
+        assert.match(serialized.provider, /herokuenv\/data\/file-sync\/resource/);
+        assert.match(serialized.provider, /fileSyncProvider/);
+        assert.ok(serialized.provider.length < 20_000, `serialized provider is ${serialized.provider.length} characters`);
         host = await ProviderHost.start(serialized.provider);
 
         const inputs = await checked(serialized.inputs);
@@ -201,5 +206,98 @@ describe("FileSync dynamic resource @servers", () => {
         fs.appendFileSync(archive, "more");
         assert.notEqual(await sourceFingerprint(archive), archived);
         await assert.rejects(sourceFingerprint(path.join(root, "missing")), /source not found/);
+    });
+});
+
+describe("FileSync provider, without servers", () => {
+    const unknown = pulumi.runtime.unknownValue;
+
+    it("is registered as pulumi-nodejs:dynamic/herokuenv:data.FileSync", async () => {
+        const registered: Array<{ type: string }> = [];
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    registered.push({ type: args.type });
+                    return { id: `${args.name}-id`, state: args.inputs };
+                },
+                call: (args) => args.inputs as Record<string, unknown>,
+            },
+            "herokuenv",
+            "test",
+            false,
+        );
+        const resource = new FileSync("typed", { source: "s3://a/b/", destination: "s3://c/d/", fingerprint: "fixed" });
+        const urn = await new Promise<string>((resolve) => resource.urn.apply(resolve));
+        assert.match(urn, /::pulumi-nodejs:dynamic\/herokuenv:data\.FileSync::typed$/);
+        assert.deepEqual(
+            registered.map((r) => r.type),
+            ["pulumi-nodejs:dynamic/herokuenv:data.FileSync"],
+        );
+    });
+
+    it("check passes a preview's unknown inputs through without failing", async () => {
+        const news = {
+            source: unknown,
+            destination: unknown,
+            concurrency: unknown,
+            accessKeyId: unknown,
+            secretAccessKey: unknown,
+            fingerprint: unknown,
+        } as unknown as FileSyncInputs;
+        const check = fileSyncProvider().check as NonNullable<ReturnType<typeof fileSyncProvider>["check"]>;
+        const result = await check({} as FileSyncInputs, news);
+        assert.deepEqual(result.failures, []);
+        const inputs = result.inputs as FileSyncInputs;
+        assert.equal(inputs.destination, unknown);
+        assert.equal(inputs.source, unknown);
+        assert.equal(inputs.concurrency, unknown);
+        assert.equal(inputs.fingerprint, unknown);
+        // Known values are still checked alongside unknown ones.
+        const mixed = await check({} as FileSyncInputs, { ...news, destination: "/not/s3", concurrency: 0 } as unknown as FileSyncInputs);
+        const failures = mixed.failures ?? [];
+        assert.deepEqual(
+            failures.map((f) => f.property),
+            ["destination", "concurrency"],
+        );
+        assert.equal(failures[1].reason, "concurrency must be a whole number from 1 to 256; got 0");
+    });
+
+    it("delete fails naming the keys S3 did not delete (DeleteObjects answers 200 with Errors)", async () => {
+        const synced = new Map(Array.from({ length: 8 }, (_, i) => [`files/${i}.txt`, { size: 1, etag: md5(Buffer.from(String(i))), md5: md5(Buffer.from(String(i))) }]));
+        const manifest = serializeManifest("files/", synced);
+        const requested: string[][] = [];
+        const client = {
+            async send(command: object) {
+                if (command instanceof GetObjectCommand) return { Body: { transformToByteArray: async () => new Uint8Array(manifest) } };
+                if (command instanceof DeleteObjectsCommand) {
+                    const keys = (command.input.Delete?.Objects ?? []).map((o) => o.Key as string);
+                    requested.push(keys);
+                    // Every synced file refused; the manifest deleted.
+                    return { Errors: keys.filter((k) => k.startsWith("files/")).map((Key) => ({ Key, Code: "AccessDenied", Message: "Access Denied" })) };
+                }
+                throw new Error(`unexpected ${command.constructor.name}`);
+            },
+        };
+        await assert.rejects(deleteSyncedObjects(client, { bucket: "user-files", prefix: "files/" }), (error: Error) => {
+            assert.equal(
+                error.message,
+                'S3 did not delete 8 objects while deleting the synced objects from bucket "user-files": ' +
+                    "s3://user-files/files/0.txt (AccessDenied), s3://user-files/files/1.txt (AccessDenied), s3://user-files/files/2.txt (AccessDenied), " +
+                    "s3://user-files/files/3.txt (AccessDenied), s3://user-files/files/4.txt (AccessDenied) and 3 more",
+            );
+            return true;
+        });
+        assert.equal(requested.length, 1);
+        assert.equal(requested[0].length, 9, "the eight synced files and the manifest, in one request");
+    });
+
+    it("delete succeeds when DeleteObjects reports no errors", async () => {
+        const client = {
+            async send(command: object) {
+                if (command instanceof GetObjectCommand) throw Object.assign(new Error("missing"), { name: "NoSuchKey" });
+                return {};
+            },
+        };
+        await deleteSyncedObjects(client, { bucket: "user-files", prefix: "files/" });
     });
 });

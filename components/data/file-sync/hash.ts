@@ -1,6 +1,7 @@
 // MD5s as S3 computes them: of the whole content, and per part for the ETag of a multipart upload.
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { Transform, type Readable } from "node:stream";
 import { multipartEtag } from "./plan";
 
 export interface ContentDigest {
@@ -50,9 +51,71 @@ export class PartHasher {
     }
 }
 
-/** Reads a file once and returns its digest. */
-export async function hashFile(path: string, partSize: number, signal?: AbortSignal): Promise<ContentDigest> {
+/** Reads chunks to the end and returns their digest. */
+export async function hashChunks(chunks: AsyncIterable<Uint8Array>, partSize: number): Promise<ContentDigest> {
     const hasher = new PartHasher(partSize);
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024, signal })) hasher.update(chunk as Buffer);
+    for await (const chunk of chunks) hasher.update(chunk);
     return hasher.digest();
+}
+
+/** Reads a file once and returns its digest. */
+export function hashFile(path: string, partSize: number, signal?: AbortSignal): Promise<ContentDigest> {
+    return hashChunks(createReadStream(path, { highWaterMark: 1024 * 1024, signal }), partSize);
+}
+
+/**
+ * A body hashed while it is sent: every upload path streams through one of these, so that what was actually sent can
+ * be compared with what was hashed when deciding (a file may change in between). `open` may be called once per
+ * attempt (a retry reads the source afresh); `sent()` is the digest of what the last attempt read.
+ */
+export class HashedBody {
+    private hasher: PartHasher;
+    private digested: ContentDigest | undefined;
+    private failure: { error: unknown } | undefined;
+
+    constructor(
+        private readonly source: () => Readable,
+        private readonly partSize: number,
+    ) {
+        this.hasher = new PartHasher(partSize);
+    }
+
+    /** Opens the source afresh, hashing what passes through; a read error fails the returned stream too. */
+    readonly open = (): Readable => {
+        const hasher = new PartHasher(this.partSize);
+        this.hasher = hasher;
+        this.digested = undefined;
+        const source = this.source();
+        const hashed = source.pipe(
+            new Transform({
+                transform(chunk: Buffer, _encoding, callback) {
+                    hasher.update(chunk);
+                    callback(null, chunk);
+                },
+            }),
+        );
+        // pipe() does not forward errors: without this a read failure would leave the request waiting forever.
+        source.on("error", (error) => {
+            this.failure = { error };
+            hashed.destroy(error);
+        });
+        return hashed;
+    };
+
+    /** The error reading the source raised, if it did: the upload failed because of the source, not the store. */
+    get readFailure(): { error: unknown } | undefined {
+        return this.failure;
+    }
+
+    /** The digest of what the last `open` read. */
+    sent(): ContentDigest {
+        this.digested ??= this.hasher.digest();
+        return this.digested;
+    }
+
+    /** True when what was read is exactly the content described by `digest`. */
+    matches(digest: Pick<ContentDigest, "md5" | "size">): boolean {
+        const sent = this.sent();
+        return sent.md5 === digest.md5 && sent.size === digest.size;
+    }
 }

@@ -1,5 +1,5 @@
 // The file sync engine's public surface.
-export { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE } from "./defaults";
+export { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, DEFAULT_MULTIPART_THRESHOLD, MAX_CONCURRENCY, MIN_PART_SIZE, checkTransferOptions, type OptionProblem } from "./options";
 export { syncFiles, type SyncOptions, type SyncProgress, type SyncSummary, type SyncPhase, type SourceKind, type PlannedUpload } from "./engine";
 export { sourceFingerprint } from "./fingerprint";
 export { isFileSyncError, type FileSyncError, type FileSyncErrorKind } from "./errors";

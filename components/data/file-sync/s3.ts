@@ -1,8 +1,10 @@
-// The S3 side of the sync: a client for AWS or an S3-compatible store, full listings, and a request counter.
+// The S3 side of the sync: a client for AWS or an S3-compatible store, full listings, batched deletes and a request
+// counter.
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
-import { describeS3Error } from "./errors";
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
+import { describeS3Error, fileSyncError } from "./errors";
+import { DELETE_BATCH, DELETE_ERRORS_SHOWN } from "./options";
 import { normalizeEtag, type ListedObject } from "./plan";
 
 export interface S3Credentials {
@@ -124,7 +126,7 @@ export async function listPage(
 
 /** The whole body of a small object, or undefined when it does not exist. */
 export async function getSmallObject(
-    client: S3Client,
+    client: Pick<S3Client, "send">,
     bucket: string,
     key: string,
     context: { endpoint?: string; signal?: AbortSignal },
@@ -135,5 +137,38 @@ export async function getSmallObject(
     } catch (error) {
         if ((error as { name?: string }).name === "NoSuchKey") return undefined;
         throw describeS3Error(error, { bucket, key, endpoint: context.endpoint, action: "reading" });
+    }
+}
+
+/**
+ * Deletes the keys in batches of DELETE_BATCH (one DeleteObjects request each), calling `onBatch` with the number
+ * deleted after each. DeleteObjects answers 200 even when some keys were not deleted: its `Errors` are checked, and
+ * the first few keys that failed, with S3's code for each, are named in the error.
+ */
+export async function deleteObjects(
+    client: Pick<S3Client, "send">,
+    bucket: string,
+    keys: readonly string[],
+    context: { endpoint?: string; signal?: AbortSignal; action: string; onBatch?: (deleted: number) => void },
+): Promise<void> {
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+        if (context.signal?.aborted) throw describeS3Error({ name: "AbortError" }, { bucket, endpoint: context.endpoint, action: context.action });
+        const batch = keys.slice(start, start + DELETE_BATCH);
+        let errors: Array<{ Key?: string; Code?: string; Message?: string }> | undefined;
+        try {
+            const response = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), {
+                abortSignal: context.signal,
+            });
+            errors = response.Errors;
+        } catch (error) {
+            throw describeS3Error(error, { bucket, endpoint: context.endpoint, action: context.action });
+        }
+        if (errors && errors.length > 0) {
+            const named = errors.slice(0, DELETE_ERRORS_SHOWN).map((e) => `s3://${bucket}/${e.Key ?? "(no key)"} (${e.Code ?? e.Message ?? "no code"})`);
+            const more = errors.length > DELETE_ERRORS_SHOWN ? ` and ${errors.length - DELETE_ERRORS_SHOWN} more` : "";
+            const noun = errors.length === 1 ? "1 object" : `${errors.length} objects`;
+            throw fileSyncError("s3", `S3 did not delete ${noun} while ${context.action} bucket "${bucket}": ${named.join(", ")}${more}`);
+        }
+        context.onBatch?.(batch.length);
     }
 }

@@ -1,19 +1,20 @@
-// FileSync: user files -> S3 as a Pulumi dynamic resource (`pulumi-nodejs:dynamic/data:FileSync`). The program
-// fingerprints the source at preview time; a new fingerprint is a change, and the update runs the sync engine, which
-// uploads only what differs. Destroying the resource keeps the files unless `deleteOnDestroy` is set: user files
-// outlive the step that copied them.
+// FileSync: user files -> S3 as a Pulumi dynamic resource (`pulumi-nodejs:dynamic/herokuenv:data.FileSync`; before
+// the one naming scheme, `pulumi-nodejs:dynamic/data:FileSync`, kept as an alias). The program fingerprints the source
+// at preview time; a new fingerprint is a change, and the update runs the sync engine, which uploads only what differs.
+// Destroying the resource keeps the files unless `deleteOnDestroy` is set: user files outlive the step that copied them.
 //
-// Pulumi serializes this provider with its closure: the engine (a project module) is captured by value, the AWS SDK
-// and other node_modules are `require`d by the dynamic provider host.
+// The provider is the project's thin shape (package-provider.ts): the serialized object holds two strings and loads
+// `fileSyncProvider` from `herokuenv/data/file-sync/resource` (the compiled package) in the provider host.
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { DeleteObjectsCommand } from "@aws-sdk/client-s3";
-import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from "./file-sync/defaults";
-import { syncFiles, type SyncSummary } from "./file-sync/engine";
-import { sourceFingerprint } from "./file-sync/fingerprint";
-import { isS3Url, manifestKey, parseS3Url } from "./file-sync/keys";
-import { driftedKeys, parseManifest } from "./file-sync/plan";
-import { createS3Client, getSmallObject, listAll, type S3ConnectionOptions } from "./file-sync/s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { packageProvider, withTypeAlias } from "../../package-provider";
+import { syncFiles, type SyncSummary } from "./engine";
+import { sourceFingerprint } from "./fingerprint";
+import { isS3Url, manifestKey, parseS3Url, type S3Location } from "./keys";
+import { DEFAULT_CONCURRENCY, concurrencyProblem } from "./options";
+import { driftedKeys, parseManifest } from "./plan";
+import { createS3Client, deleteObjects, getSmallObject, listAll, type S3ConnectionOptions } from "./s3";
 
 /** Bump when the engine's behaviour changes in a way that must re-run existing syncs. */
 const ENGINE_VERSION = 1;
@@ -116,25 +117,28 @@ async function destinationIntact(props: FileSyncOutputs): Promise<boolean> {
 export function fileSyncProvider(): pulumi.dynamic.ResourceProvider<FileSyncInputs, FileSyncOutputs> {
     return {
         async check(_olds, news) {
+            // In a preview, inputs computed from other resources arrive as this marker: nothing to check yet.
+            const isUnknown = (value: unknown): boolean => value === pulumi.runtime.unknownValue;
             const failures: Array<{ property: string; reason: string }> = [];
-            try {
-                parseS3Url(String(news.destination));
-            } catch (error) {
-                failures.push({ property: "destination", reason: (error as Error).message });
-            }
-            if (typeof news.source !== "string" || news.source === "") failures.push({ property: "source", reason: "a directory, a .tar/.tar.gz archive or s3://bucket/prefix is required" });
-            else if (isS3Url(news.source)) {
+            const url = (property: "source" | "destination", value: string): void => {
                 try {
-                    parseS3Url(news.source);
+                    parseS3Url(value);
                 } catch (error) {
-                    failures.push({ property: "source", reason: (error as Error).message });
+                    failures.push({ property, reason: (error as Error).message });
                 }
-            }
+            };
+            if (!isUnknown(news.destination)) url("destination", String(news.destination));
+            if (isUnknown(news.source)) {
+                // checked once known
+            } else if (typeof news.source !== "string" || news.source === "") {
+                failures.push({ property: "source", reason: "a directory, a .tar/.tar.gz archive or s3://bucket/prefix is required" });
+            } else if (isS3Url(news.source)) url("source", news.source);
             const concurrency = news.concurrency ?? DEFAULT_CONCURRENCY;
-            if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-                failures.push({ property: "concurrency", reason: `a whole number from 1 to ${MAX_CONCURRENCY}; got ${concurrency}` });
+            const problem = isUnknown(concurrency) ? undefined : concurrencyProblem(concurrency);
+            if (problem) failures.push({ property: "concurrency", reason: problem });
+            if (!isUnknown(news.accessKeyId) && !isUnknown(news.secretAccessKey) && Boolean(news.accessKeyId) !== Boolean(news.secretAccessKey)) {
+                failures.push({ property: "accessKeyId", reason: "give both accessKeyId and secretAccessKey, or neither" });
             }
-            if (Boolean(news.accessKeyId) !== Boolean(news.secretAccessKey)) failures.push({ property: "accessKeyId", reason: "give both accessKeyId and secretAccessKey, or neither" });
             const inputs: FileSyncInputs = {
                 source: news.source,
                 destination: news.destination,
@@ -177,17 +181,10 @@ export function fileSyncProvider(): pulumi.dynamic.ResourceProvider<FileSyncInpu
 
         async delete(_id, props) {
             if (!props.deleteOnDestroy) return;
-            const destination = parseS3Url(props.destination);
             const connection = connectionOf(props);
             const client = createS3Client(connection, 4);
             try {
-                const key = manifestKey(destination.prefix);
-                const body = await getSmallObject(client, destination.bucket, key, { endpoint: connection.endpoint });
-                const keys = [...(body ? parseManifest(destination.prefix, body).keys() : []), key];
-                for (let start = 0; start < keys.length; start += 1000) {
-                    const batch = keys.slice(start, start + 1000).map((Key) => ({ Key }));
-                    await client.send(new DeleteObjectsCommand({ Bucket: destination.bucket, Delete: { Objects: batch, Quiet: true } }));
-                }
+                await deleteSyncedObjects(client, parseS3Url(props.destination), connection.endpoint);
             } finally {
                 client.destroy();
             }
@@ -195,7 +192,18 @@ export function fileSyncProvider(): pulumi.dynamic.ResourceProvider<FileSyncInpu
     };
 }
 
-/** Syncs user files to S3 (`pulumi-nodejs:dynamic/data:FileSync`). */
+/**
+ * Deletes what the destination's manifest lists, and the manifest itself; objects the sync did not write stay. Fails,
+ * naming the first few keys, when S3 did not delete some of them.
+ */
+export async function deleteSyncedObjects(client: Pick<S3Client, "send">, destination: S3Location, endpoint?: string): Promise<void> {
+    const key = manifestKey(destination.prefix);
+    const body = await getSmallObject(client, destination.bucket, key, { endpoint });
+    const keys = [...(body ? parseManifest(destination.prefix, body).keys() : []), key];
+    await deleteObjects(client, destination.bucket, keys, { endpoint, action: "deleting the synced objects from" });
+}
+
+/** Syncs user files to S3 (`pulumi-nodejs:dynamic/herokuenv:data.FileSync`). */
 export class FileSync extends pulumi.dynamic.Resource {
     public readonly source!: pulumi.Output<string>;
     public readonly destination!: pulumi.Output<string>;
@@ -228,7 +236,7 @@ export class FileSync extends pulumi.dynamic.Resource {
                     : sourceFingerprint(s),
             );
         super(
-            fileSyncProvider(),
+            packageProvider<FileSyncInputs, FileSyncOutputs>("data/file-sync/resource", "fileSyncProvider"),
             name,
             {
                 ...args,
@@ -242,9 +250,9 @@ export class FileSync extends pulumi.dynamic.Resource {
                 skipped: undefined,
                 deleted: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "secretAccessKey"] },
-            "data",
-            "FileSync",
+            withTypeAlias({ ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "secretAccessKey"] }, "pulumi-nodejs:dynamic/data:FileSync"),
+            "herokuenv",
+            "data.FileSync",
         );
     }
 }
