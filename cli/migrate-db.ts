@@ -1,17 +1,39 @@
 // herokuenv migrate-db: MySQL/MariaDB → PostgreSQL through the same engine as the MySqlToPostgres resource.
-// Argument parsing, progress display and exit codes only. Exit 0: migrated and verified; 1: the migration failed
-// (copy error, verification difference); 2: nothing was written (bad arguments, unsafe target, schema problems).
-import { Command, InvalidArgumentError, Option } from "commander";
+// Argument parsing, progress display and exit codes only; defaults, limits and their validation are the engine's
+// (components/data/mysql-to-postgres/options.ts). Exit 0: migrated and verified; 1: the migration failed (copy
+// error, verification difference); 2: nothing was written (bad arguments, unsafe target, schema or data problems);
+// 130: interrupted (Ctrl-C; the tables in flight roll back, a re-run resumes).
+import { CommanderError, InvalidArgumentError, type Command } from "commander";
 import * as cliProgress from "cli-progress";
-import { migrate, MigrationError, type ColumnOverride, type Coercion, type MigrationEvent, type MigrationReport } from "../components/data/mysql-to-postgres";
+import {
+    CHOICES,
+    DEFAULTS,
+    TRANSFORMS,
+    columnOverrideProblem,
+    migrate,
+    optionProblem,
+    MigrationError,
+    type ColumnOverride,
+    type Coercion,
+    type MigrationEvent,
+    type MigrationReport,
+} from "../components/data/mysql-to-postgres";
+import { INTERRUPTED_EXIT_CODE, formatBytes, formatTable, onInterrupt, reportInterrupted, writeJson } from "./format";
 
-const TRANSFORMS: Coercion[] = ["hex-to-bytea", "inet-binary", "uuid-binary", "uuid-text", "interval-microseconds", "set-array", "text", "json", "bytea"];
+const USAGE_EXIT_CODE = 2;
 
-function positiveInt(value: string): number {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError("expected an integer from 1 to 16");
-    return n;
+/** A commander parser that applies the engine's validation of one option (same rule, same words). */
+function validated<T>(key: "concurrency" | "schema" | "enumAs" | "datetimeType" | "identifierCase", convert: (v: string) => T = (v) => v as T): (value: string) => T {
+    return (value) => {
+        const converted = convert(value);
+        const problem = optionProblem(key, converted);
+        if (problem) throw new InvalidArgumentError(problem);
+        return converted;
+    };
 }
+
+/** Concurrency: a whole number, else the value as typed so the engine's message shows it. */
+const asNumber = (v: string): number | string => (/^\d+$/.test(v) ? Number(v) : v);
 
 /** --column table.column=type[:transform] | table.column=skip | table.column=:transform */
 export function parseColumnOverride(spec: string, previous: Record<string, ColumnOverride> = {}): Record<string, ColumnOverride> {
@@ -25,24 +47,16 @@ export function parseColumnOverride(spec: string, previous: Record<string, Colum
         const colon = value.lastIndexOf(":");
         const transform = colon >= 0 ? value.slice(colon + 1) : "";
         const type = colon >= 0 ? value.slice(0, colon) : value;
-        if (transform !== "") {
-            if (!TRANSFORMS.includes(transform as Coercion)) throw new InvalidArgumentError(`unknown transform ${transform} (one of ${TRANSFORMS.join(", ")})`);
-            override.transform = transform as Coercion;
-        }
+        if (transform !== "") override.transform = transform as Coercion;
         if (type !== "") override.type = type;
     }
+    const problem = columnOverrideProblem(key, override);
+    if (problem) throw new InvalidArgumentError(problem);
     return { ...previous, [key]: override };
-}
-
-function formatBytes(n: number): string {
-    if (n < 1024) return `${n} B`;
-    if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-    return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** The final summary: one line per table, then totals. */
 export function summaryTable(report: MigrationReport): string {
-    const header = ["table", "status", "rows", "bytes", "time", "warnings"];
     const rows = report.tables.map((t) => [
         t.source === t.target ? t.source : `${t.source} → ${t.target}`,
         t.status === "skipped" ? "verified earlier" : "copied+verified",
@@ -51,24 +65,22 @@ export function summaryTable(report: MigrationReport): string {
         `${t.seconds.toFixed(2)}s`,
         String(t.warnings.length),
     ]);
-    rows.push(["total", "", String(report.rows), formatBytes(report.bytes), `${report.seconds.toFixed(2)}s`, String(report.warnings.length)]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]): string => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
-    return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(0, -1).map(line), widths.map((w) => "-".repeat(w)).join("  "), line(rows[rows.length - 1])].join("\n");
+    const footer = ["total", "", String(report.rows), formatBytes(report.bytes), `${report.seconds.toFixed(2)}s`, String(report.warnings.length)];
+    return formatTable(["table", "status", "rows", "bytes", "time", "warnings"], rows, { alignRight: [2, 3, 4, 5], footer });
 }
 
 interface MigrateDbFlags {
     from?: string;
     to?: string;
-    schema: "create" | "existing";
+    schema: MigrationReport["mode"];
     overwrite?: boolean;
     concurrency: number;
     tables?: string;
     targetSchema: string;
     sourceTimeZone: string;
-    enumAs: "type" | "check";
-    datetimeType: "timestamptz" | "timestamp";
-    identifierCase: "preserve" | "lower";
+    enumAs: (typeof CHOICES.enumAs)[number];
+    datetimeType: (typeof CHOICES.datetimeType)[number];
+    identifierCase: (typeof CHOICES.identifierCase)[number];
     column: Record<string, ColumnOverride>;
     verify: boolean;
     json?: boolean;
@@ -120,34 +132,48 @@ function progressReporter(tty: boolean): { onEvent: (e: MigrationEvent) => void;
     };
 }
 
+const choices = (key: keyof typeof CHOICES): string => CHOICES[key].join(" or ");
+
 export function register(program: Command): void {
     program
         .command("migrate-db")
         .description("Copy a MySQL/MariaDB database into PostgreSQL: streamed, verified by checksums, resumable")
         .option("--from <url>", "source mysql://user:password@host:port/database (default: $HEROKUENV_MIGRATE_FROM)")
         .option("--to <url>", "target postgres://user:password@host:port/database (default: $HEROKUENV_MIGRATE_TO or $DATABASE_URL)")
-        .addOption(new Option("--schema <mode>", "create the PostgreSQL schema, or load into an existing one").choices(["create", "existing"]).default("create"))
+        .option("--schema <mode>", `create the PostgreSQL schema, or load into an existing one: ${choices("schema")}`, validated("schema"), DEFAULTS.schema)
         .option("--overwrite", "replace (create) or empty (existing) target tables that already hold data")
-        .option("--concurrency <n>", "tables copied at once", positiveInt, 2)
+        .option("--concurrency <n>", "tables copied at once (1 to 16)", validated("concurrency", asNumber), DEFAULTS.concurrency)
         .option("--tables <a,b,...>", "only these source tables")
-        .option("--target-schema <name>", "PostgreSQL schema", "public")
-        .option("--source-time-zone <zone>", "time zone of MySQL DATETIME values (TIMESTAMP values are UTC)", "UTC")
-        .addOption(new Option("--enum-as <kind>", "ENUM columns become").choices(["type", "check"]).default("type"))
-        .addOption(new Option("--datetime-type <type>", "target type of DATETIME columns").choices(["timestamptz", "timestamp"]).default("timestamptz"))
-        .addOption(new Option("--identifier-case <case>", "table and column names").choices(["preserve", "lower"]).default("preserve"))
-        .option("--column <table.column=type[:transform]>", "per-column override (repeatable; =skip leaves a column out)", parseColumnOverride, {})
+        .option("--target-schema <name>", "PostgreSQL schema", DEFAULTS.targetSchema)
+        .option("--source-time-zone <zone>", "time zone of MySQL DATETIME values (TIMESTAMP values are UTC)", DEFAULTS.sourceTimeZone)
+        .option("--enum-as <kind>", `ENUM columns become: ${choices("enumAs")}`, validated("enumAs"), DEFAULTS.enumAs)
+        .option("--datetime-type <type>", `target type of DATETIME columns: ${choices("datetimeType")}`, validated("datetimeType"), DEFAULTS.datetimeType)
+        .option("--identifier-case <case>", `table and column names: ${choices("identifierCase")}`, validated("identifierCase"), DEFAULTS.identifierCase)
+        .option("--column <table.column=type[:transform]>", `per-column override (repeatable; =skip leaves a column out; transforms: ${TRANSFORMS.join(", ")})`, parseColumnOverride, {})
         .option("--no-verify", "skip the checksum verification")
         .option("--no-progress", "no progress bars even on a terminal")
         .option("--json", "print the report as JSON instead of a table")
+        // Every usage error of this command, commander's own included, exits with 2 (nothing was written).
+        .exitOverride((error) => {
+            if (error.exitCode === 0) throw error;
+            throw new CommanderError(USAGE_EXIT_CODE, error.code, error.message);
+        })
         .action(async (flags: MigrateDbFlags) => {
             const from = flags.from ?? process.env.HEROKUENV_MIGRATE_FROM;
             const to = flags.to ?? process.env.HEROKUENV_MIGRATE_TO ?? process.env.DATABASE_URL;
             if (!from || !to) {
                 process.stderr.write("herokuenv migrate-db: --from and --to are required (or HEROKUENV_MIGRATE_FROM / HEROKUENV_MIGRATE_TO)\n");
-                process.exitCode = 2;
+                process.exitCode = USAGE_EXIT_CODE;
                 return;
             }
             const progress = progressReporter(Boolean(process.stderr.isTTY) && flags.progress && !flags.json);
+            // Ctrl-C: each table's transaction rolls back when its connection closes; what was committed is verified.
+            const interrupt = onInterrupt("migrate-db", "the tables in flight roll back");
+            interrupt.signal.addEventListener("abort", () => {
+                progress.stop();
+                reportInterrupted("migrate-db", "tables in flight rolled back; tables already verified stay; run again to resume");
+                process.exit(INTERRUPTED_EXIT_CODE);
+            });
             try {
                 const report = await migrate({
                     from,
@@ -166,7 +192,7 @@ export function register(program: Command): void {
                     onEvent: progress.onEvent,
                 });
                 progress.stop();
-                if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+                if (flags.json) writeJson(report);
                 else {
                     process.stdout.write(`${summaryTable(report)}\n`);
                     if (report.sequences.length > 0) process.stdout.write(`sequences set past their maximum: ${report.sequences.length}\n`);
@@ -176,7 +202,9 @@ export function register(program: Command): void {
                 progress.stop();
                 const e = err instanceof MigrationError ? err : new MigrationError(String((err as Error)?.message ?? err), "failed");
                 process.stderr.write(`herokuenv migrate-db: ${e.message}\n`);
-                process.exitCode = e.kind === "failed" || e.kind === "verification" ? 1 : 2;
+                process.exitCode = e.kind === "failed" || e.kind === "verification" ? 1 : USAGE_EXIT_CODE;
+            } finally {
+                interrupt.dispose();
             }
         });
 }

@@ -4,6 +4,8 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MySqlToPostgres, type MySqlToPostgresArgs, type MySqlToPostgresInputs, type MySqlToPostgresOutputs } from "../components/data/mysql-to-postgres/resource";
+import { optionProblem } from "../components/data/mysql-to-postgres/options";
+import { Maintenance } from "../components/heroku/maintenance";
 import { loadMySql, withPg } from "./helpers/mysql-to-postgres";
 import { ProviderHost, serializeProvider, type ProviderError } from "./helpers/provider-host";
 import { isSecretValue, unwrap } from "./helpers/pulumi-program";
@@ -108,8 +110,84 @@ describe("MySqlToPostgres dynamic resource @servers", function () {
         assertNoSecrets(`${err.message}\n${err.text}\n${err.hostStack}\n${host.stderr}`, "a failed create");
     });
 
-    it("takes the Maintenance resource's enabled output as its guard under Pulumi mocks", async () => {
-        const s = await serializeProvider(() => new MySqlToPostgres("guarded", { source, target, sourceMaintenance: pulumi.output(true) }));
-        assert.equal(unwrap(s.inputs.sourceMaintenance), true);
+    /**
+     * Runs a program under Pulumi mocks in which a Maintenance resource's `enabled` output feeds the migration's
+     * sourceMaintenance, and returns what was registered: the migration's provider text and inputs, and every type.
+     */
+    async function maintenanceProgram(preview: boolean): Promise<{ provider: string; inputs: Record<string, unknown>; types: Map<string, string> }> {
+        const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+                    // The Maintenance provider turns maintenance on and reports enabled: true (unknown during a preview).
+                    const state = args.type === "pulumi-nodejs:dynamic/herokuenv:heroku.Maintenance" && !preview ? { ...args.inputs, enabled: true } : args.inputs;
+                    return { id: preview ? undefined : `${args.name}-id`, state };
+                },
+                call: (args) => args.inputs as Record<string, unknown>,
+            },
+            "herokuenv",
+            "test",
+            preview,
+        );
+        const maintenance = new Maintenance("old-site-readonly", { app: "old-app" });
+        new MySqlToPostgres("database", { source, target, tables: ["language"], sourceMaintenance: maintenance.enabled });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+        for (let i = 0; i < 100 && !registered.some((r) => r.name === "database"); i++) {
+            await settings.waitForRPCs();
+            await new Promise((r) => setTimeout(r, 10));
+        }
+        const db = registered.find((r) => r.name === "database");
+        assert.ok(db, "the migration was registered");
+        const { __provider, ...inputs } = db.inputs;
+        // The mocks show a value unknown during preview as { __pulumiUnknown: true }; Pulumi's dynamic-provider host
+        // hands it to check as pulumi.runtime.unknownValue.
+        const asHost = (v: unknown): unknown => (typeof v === "object" && v !== null && (v as Record<string, unknown>).__pulumiUnknown === true ? pulumi.runtime.unknownValue : v);
+        const hostInputs = Object.fromEntries(Object.entries(unwrap(inputs) as Record<string, unknown>).map(([k, v]) => [k, asHost(v)]));
+        return { provider: __provider as string, inputs: hostInputs, types: new Map(registered.map((r) => [r.name, r.type])) };
+    }
+
+    it("takes a Maintenance resource's enabled output as its guard: check accepts it, and accepts it unknown during preview", async () => {
+        const up = await maintenanceProgram(false);
+        assert.equal(up.types.get("database"), "pulumi-nodejs:dynamic/herokuenv:data.MySqlToPostgres");
+        assert.equal(up.types.get("old-site-readonly"), "pulumi-nodejs:dynamic/herokuenv:heroku.Maintenance");
+        assert.equal(up.inputs.sourceMaintenance, true, "the Maintenance output reached the migration");
+        assert.ok(up.provider.length < 6000, `the provider text stays thin (${up.provider.length} characters)`);
+        assert.ok(!up.provider.includes("ts-node") && !up.provider.includes("process.cwd(), \"components"), "no engine path or ts-node loading in the provider");
+        host = await ProviderHost.start(up.provider);
+        const checked = await host.call<{ inputs: MySqlToPostgresInputs; failures: unknown[] }>("check", {}, up.inputs);
+        assert.deepEqual(checked.failures, []);
+        assert.equal(checked.inputs.sourceMaintenance, true);
+        await host.stop();
+
+        const preview = await maintenanceProgram(true);
+        assert.equal(preview.inputs.sourceMaintenance, pulumi.runtime.unknownValue, "unknown during preview");
+        host = await ProviderHost.start(preview.provider);
+        const previewed = await host.call<{ failures: unknown[] }>("check", {}, preview.inputs);
+        assert.deepEqual(previewed.failures, []);
+        // Without the guard (maintenance off, or no Maintenance at all) check refuses.
+        const off = await host.call<{ failures: { property: string }[] }>("check", {}, { ...preview.inputs, sourceMaintenance: false });
+        assert.deepEqual(off.failures.map((f) => f.property), ["sourceMaintenance"]);
+        const { sourceMaintenance: _m, ...unguarded } = preview.inputs;
+        const none = await host.call<{ failures: { property: string }[] }>("check", {}, unguarded);
+        assert.deepEqual(none.failures.map((f) => f.property), ["sourceMaintenance"]);
+    });
+
+    it("check refuses options with the engine's own words, and accepts values unknown during preview", async () => {
+        const { provider, inputs } = await serialized({ allowWritesDuringCopy: true });
+        host = await ProviderHost.start(provider);
+        const bad = await host.call<{ failures: { property: string; reason: string }[] }>("check", {}, { ...inputs, concurrency: 40, enumAs: "domain" });
+        assert.deepEqual(bad.failures, [
+            { property: "concurrency", reason: optionProblem("concurrency", 40) },
+            { property: "enumAs", reason: optionProblem("enumAs", "domain") },
+        ]);
+        assert.equal(bad.failures[0].reason, "concurrency must be an integer from 1 to 16, got 40");
+        const unknown = pulumi.runtime.unknownValue;
+        const preview = await host.call<{ failures: unknown[] }>("check", {}, { ...inputs, source: unknown, target: unknown, concurrency: unknown, schema: unknown, allowWritesDuringCopy: unknown });
+        assert.deepEqual(preview.failures, []);
+        const urls = await host.call<{ failures: { property: string; reason: string }[] }>("check", {}, { ...inputs, source: "http://x/db", target: "" });
+        assert.deepEqual(urls.failures.map((f) => f.property), ["source", "target"]);
+        assert.match(urls.failures[0].reason, /must start with mysql:\/\//);
     });
 });

@@ -207,7 +207,7 @@ describe("migrate-db MySQL → PostgreSQL @servers", function () {
         assert.match(refused.stderr, /refusing to write into non-empty target tables/);
         const wrongPassword = await runCli(["migrate-db", "--from", from.replace(password, `${password}x`), "--to", target, "--no-progress"]).done;
         assert.equal(wrongPassword.code, 1);
-        assert.match(wrongPassword.stderr, /Access denied/);
+        assert.match(wrongPassword.stderr, /source \(MySQL\): .*Access denied/);
         const usage = await runCli(["migrate-db", "--from", from]).done;
         assert.equal(usage.code, 2);
         for (const r of [failed, refused, wrongPassword, usage]) assert.ok(!`${r.stdout}${r.stderr}`.includes(password), "a password was printed");
@@ -262,7 +262,15 @@ describe("migrate-db MySQL → PostgreSQL @servers", function () {
 
         // TIME values past 24:00 (MySQL allows ±838:59:59) need interval: the default, time, would refuse them.
         const timeAsInterval = { "all_types.c_time": { type: "interval" }, "all_types.c_time3": { type: "interval" } };
-        await assert.rejects(migrate({ from: db, to: await pg.createDatabase("adversarial_time"), tables: ["all_types"] }), /all_types: copy failed: .*838:59:59/);
+        // Reported before any row is written (it used to fail in the middle of the COPY), with the override that loads them.
+        const timeTarget = await pg.createDatabase("adversarial_time");
+        await assert.rejects(migrate({ from: db, to: timeTarget, tables: ["all_types"] }), (err: MigrationError) => {
+            assert.equal(err.kind, "problems");
+            assert.match(err.message, /all_types\.c_time: 1 TIME value\(s\) outside 00:00:00\.\.24:00:00.*to 838:59:59.*--column all_types\.c_time=interval/);
+            assert.match(err.message, /all_types\.c_time3: 1 TIME value\(s\) outside .*from -12:00:00\.500 .*--column all_types\.c_time3=interval/);
+            return true;
+        });
+        assert.equal(await withPg(timeTarget, async (c) => (await c.query("SELECT to_regclass('public.all_types') IS NULL AS absent")).rows[0].absent), true, "nothing written");
         for (const mode of ["create", "existing"] as const) {
             const target = await pg.createDatabase(`adversarial_${mode}`);
             if (mode === "existing") {
@@ -285,6 +293,7 @@ describe("migrate-db MySQL → PostgreSQL @servers", function () {
             assert.equal(byTable.get("wide")?.rows, 50);
             assert.equal(byTable.get("blobs")?.rows, 257);
             assert.equal(byTable.get("empty_auto")?.rows, 0);
+            assert.equal(byTable.get("extremes")?.rows, 3);
             const warnings = report.warnings.map((w) => `${w.kind}:${w.table}.${w.column ?? ""}:${w.count ?? ""}`);
             assert.ok(warnings.includes("nul-bytes:nasty_text.val:2"), warnings.join("\n"));
             assert.ok(warnings.includes("zero-dates:zero_dates.d:2"), warnings.join("\n"));
@@ -328,6 +337,29 @@ describe("migrate-db MySQL → PostgreSQL @servers", function () {
                         },
                     );
                 }
+                if (mode === "create") {
+                    // The ends of every default range, loaded exactly (and verified by the checksum on the way).
+                    const ext = (await client.query(
+                        `SELECT id, c_bigint::text, c_bigint_u::text, c_decimal::text, c_bit64::text, c_float::text, c_double::text, c_date::text,
+                                to_char(c_datetime6 AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS dt6, to_char(c_timestamp6 AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS ts6,
+                                c_time::text, c_time6::text, c_year, c_bool, c_json::text FROM extremes ORDER BY id`,
+                    )).rows;
+                    assert.deepEqual(ext[0], {
+                        id: 1, c_bigint: "9223372036854775807", c_bigint_u: "18446744073709551615", c_decimal: "99999999999999999999999999999999999.999999999999999999999999999999",
+                        c_bit64: "1".repeat(64), c_float: "3.40282e+38", c_double: "1.7976931348623157e+308", c_date: "9999-12-31", dt6: "9999-12-31 23:59:59.999999",
+                        ts6: "2038-01-19 03:14:07.999999", c_time: "24:00:00", c_time6: "23:59:59.999999", c_year: 2155, c_bool: true,
+                        // jsonb keeps JSON numbers as exact numerics (1.7976931348623157e308 printed in full).
+                        c_json: `{"big": 18446744073709551615, "max": 17976931348623157${"0".repeat(292)}, "deep": [[[[{"k": "é😀"}]]]]}`,
+                    });
+                    assert.deepEqual([ext[1].c_bigint, ext[1].c_decimal, ext[1].c_bit64, ext[1].c_float, ext[1].c_double, ext[1].c_date, ext[1].dt6, ext[1].ts6, ext[1].c_time6, ext[1].c_year, ext[1].c_bool], [
+                        "-9223372036854775808", "-99999999999999999999999999999999999.999999999999999999999999999999", `1${"0".repeat(63)}`, "-3.40282e+38", "-1.7976931348623157e+308",
+                        "1000-01-01", "1000-01-01 00:00:00.000000", "1970-01-01 00:00:01.000000", "00:00:00.000001", 0, false,
+                    ]);
+                    assert.deepEqual([ext[2].c_bigint_u, ext[2].c_decimal, ext[2].c_bit64, ext[2].c_float, ext[2].c_double, ext[2].c_date, ext[2].dt6, ext[2].c_year, ext[2].c_json], [
+                        "9223372036854775808", "0.000000000000000000000000000001", "0".repeat(64), "1.17549e-38", "2.2250738585072014e-308", "0001-01-01", "0001-01-01 00:00:00.000001", 1901,
+                        '"\\\\u0000 is text here"',
+                    ]);
+                }
                 const names = (await client.query(`SELECT "from", "Order", "group by", "user", """quoted""", "naïve Column" FROM "select" ORDER BY "from"`)).rows;
                 assert.deepEqual(names[0], { from: 1, Order: "first", "group by": 1, user: "root", '"quoted"': "q", "naïve Column": "é" });
                 assert.equal((await client.query(`SELECT count(*)::int AS n FROM "Mixed Case Table"`)).rows[0].n, 2);
@@ -344,6 +376,59 @@ describe("migrate-db MySQL → PostgreSQL @servers", function () {
                 }
             });
         }
+    });
+
+    it("reports every value a default conversion cannot carry before writing any row, and loads them with the overrides it names", async () => {
+        const db = await my.createDatabase("out_of_range");
+        await loadMySql(db, { file: path.join(FIXTURES, "out-of-range.sql") });
+        const target = await pg.createDatabase("out_of_range");
+        const err = await migrate({ from: db, to: target }).then(
+            () => assert.fail("the migration must refuse"),
+            (e: MigrationError) => e,
+        );
+        assert.equal(err.kind, "problems");
+        assert.deepEqual(err.details.map((d) => /--column (\S+)/.exec(d)?.[1]).sort(), [
+            "big_ids.id=numeric(20)",
+            "big_refs.big_id=numeric(20)",
+            "docs.body=json",
+            "events.duration=interval",
+            "events.lap=interval",
+            "flags.flag=smallint",
+        ]);
+        assert.match(err.message, /events\.duration: 2 TIME value\(s\) outside 00:00:00\.\.24:00:00.*from -838:59:59 to 838:59:59/);
+        assert.match(err.message, /big_ids: id ranges 1\.\.18446744073709551615, outside bigint/);
+        assert.match(err.message, /flags\.flag: 2 TINYINT\(1\) value\(s\) other than 0 and 1 \(from -128 to 2\)/);
+        assert.match(err.message, /docs\.body: 1 JSON value\(s\) hold the escape \\u0000/);
+        const tables = await withPg(target, async (c) => (await c.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n);
+        assert.equal(tables, 0, "nothing written");
+
+        // The named overrides load every value, verified.
+        const columns = Object.fromEntries(err.details.map((d) => /--column ([^=]+)=(\S+)/.exec(d) as RegExpExecArray).map((m) => [m[1], { type: m[2] }]));
+        const report = await migrate({ from: db, to: target, columns });
+        assert.equal(report.rows, 4 + 2 + 2 + 4 + 2);
+        await withPg(target, async (c) => {
+            const events = (await c.query("SELECT duration::text, lap::text FROM events ORDER BY id")).rows.map((r) => [r.duration, r.lap]);
+            assert.deepEqual(events, [["-838:59:59", "-00:00:01.5"], ["838:59:59", "100:00:00.25"], ["01:02:03", "00:00:00"], [null, null]]);
+            assert.deepEqual((await c.query("SELECT id::text FROM big_ids ORDER BY id")).rows.map((r) => r.id), ["1", "18446744073709551615"]);
+            assert.deepEqual((await c.query("SELECT flag FROM flags ORDER BY id")).rows.map((r) => r.flag), [0, 1, 2, -128]);
+            assert.equal((await c.query("SELECT body::text FROM docs WHERE id = 1")).rows[0].body, '{"a": "x\\u0000y"}');
+            const fk = (await c.query("SELECT convalidated FROM pg_constraint WHERE conname = 'big_refs_big'")).rows[0];
+            assert.equal(fk?.convalidated, true);
+        });
+    });
+
+    it("names the side, the table and the column of an error a server reports during the copy", async () => {
+        const db = await my.createDatabase("server_errors");
+        await mariadbQuery(db, "CREATE TABLE hosts (id INT PRIMARY KEY, ip VARCHAR(50)); INSERT INTO hosts VALUES (1, '10.0.0.1'), (2, 'not-an-ip')");
+        const target = await pg.createDatabase("server_errors");
+        await withPg(target, (c) => c.query("CREATE TABLE hosts (id integer PRIMARY KEY, ip inet)"));
+        await assert.rejects(migrate({ from: db, to: target, schema: "existing" }), (err: MigrationError) => {
+            assert.equal(err.kind, "failed");
+            assert.match(err.message, /hosts: copy failed: target \(PostgreSQL\), table hosts, column ip: invalid input syntax for type inet/);
+            return true;
+        });
+        await assert.rejects(migrate({ from: db.replace(/\/server_errors$/, "/no_such_database"), to: target, schema: "existing" }), /source \(MySQL\): .*no_such_database/);
+        await assert.rejects(migrate({ from: db, to: target.replace(/\/server_errors$/, "/no_such_database"), schema: "existing" }), /target \(PostgreSQL\): .*no_such_database/);
     });
 
     it("resumes after kill -9 in the middle of a table and ends identical to the source", async () => {

@@ -134,7 +134,11 @@ describe("content checksum", () => {
         assert.equal(hashOf(["2024-01-01 00:00:00.100000"], ["timestamp"]), hashOf(["2024-01-01 00:00:00.1"], ["timestamp"]));
         assert.equal(hashOf(["2024-01-01 00:00:00.000000"], ["timestamp"]), hashOf(["2024-01-01 00:00:00"], ["timestamp"]));
         assert.equal(hashOf(["1e300"], ["float8"]), hashOf(["1e+300"], ["float8"]));
-        assert.equal(hashOf(["0.30000000000000004"], ["float8"]), hashOf(["0.30000000000000004"], ["float8"]));
+        // A double as MySQL prints it and as PostgreSQL (extra_float_digits 1) prints the same value: different text.
+        for (const [mysqlText, pgText] of [["1e-7", "1e-07"], ["1.7976931348623157e308", "1.7976931348623157e+308"], ["100000000000000000000", "1e+20"], ["2.2250738585072014e-308", "2.2250738585072014e-308"], ["-1.5", "-1.5"]]) {
+            assert.equal(hashOf([mysqlText], ["float8"]), hashOf([pgText], ["float8"]), `${mysqlText} vs ${pgText}`);
+        }
+        assert.notEqual(hashOf(["0.30000000000000004"], ["float8"]), hashOf(["0.3"], ["float8"]), "one ulp apart is a difference");
         assert.equal(hashOf(['{"b":1, "a":[1,2]}'], ["json"]), hashOf(['{"a": [1, 2], "b": 1}'], ["json"]));
         assert.equal(hashOf(['{"read","write"}'], ["array"]), hashOf(["{read,write}"], ["array"]));
         assert.equal(hashOf(["A3CDA7D500A64111814659127A8D5E42"], ["uuid"]), hashOf(["a3cda7d5-00a6-4111-8146-59127a8d5e42"], ["uuid"]));
@@ -191,9 +195,15 @@ describe("content checksum", () => {
         ];
         for (const r of rows) encodeRow(r.map((v) => (v === null ? null : Buffer.from(v))), out, source, states, layout);
         const sent = out.take().toString("utf8");
-        // What PostgreSQL prints back: the same echo bytes; jsonb reformatted.
-        assert.equal(sent.split("\n")[0].split("\t").slice(0, 6).join("\t"), "1\ttab\\there\\b\\v\\f\t2024-01-01 10:00:00.5+00\t1.5\tf\t\\\\x6162");
-        const printed = sent.replace('{"b":1,"a":2}', '{"a": 2, "b": 1}');
+        // What PostgreSQL prints for these rows (COPY … TO STDOUT of the verification expressions, written out by hand
+        // from PostgreSQL's output rules, not derived from what we sent): int, text, timestamptz in a UTC session,
+        // trim_scale(numeric), boolean, bytea (hex), jsonb (keys sorted, ", " and ": ").
+        const printed = [
+            '1\ttab\\there\\b\\v\\f\t2024-01-01 10:00:00.5+00\t1.5\tf\t\\\\x6162\t{"a": 2, "b": 1}',
+            "2\t\\N\t\\N\t2\tt\t\\\\x\t\\N",
+            "",
+        ].join("\n");
+        assert.equal(sent.split("\n")[0].split("\t").slice(0, 6).join("\t"), printed.split("\n")[0].split("\t").slice(0, 6).join("\t"));
         const target = new TableHasher();
         const parser = new CopyTextParser(
             layout,

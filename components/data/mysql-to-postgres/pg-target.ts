@@ -1,6 +1,8 @@
 // The PostgreSQL side: connections, the target catalog (existing mode), the progress table and sequences.
+import { createHash } from "node:crypto";
 import { Client } from "pg";
 import { qualify, quoteIdent, quoteLiteral } from "./identifiers";
+import { parseMySqlUrl, type MySqlLocation } from "./mysql-source";
 import { parsePgType } from "./type-mapping";
 import type { MigrationWarning, TargetTable } from "./types";
 
@@ -55,6 +57,18 @@ export async function ensureProgressTable(client: Client): Promise<void> {
         verified_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (source, target_schema, table_name)
     )`);
+}
+
+/** Identifies a source database in the progress table without its credentials. */
+export function sourceFingerprint(location: MySqlLocation): string {
+    return createHash("sha256").update(`${location.host}:${location.port}/${location.database}`).digest("hex").slice(0, 16);
+}
+
+/** A stable id for a source/target pair, without credentials. */
+export function fingerprintOfUrls(from: string, to: string): string {
+    const src = parseMySqlUrl(from);
+    const dst = new URL(to);
+    return createHash("sha256").update(`${src.host}:${src.port}/${src.database}->${dst.hostname}:${dst.port}${dst.pathname}`).digest("hex").slice(0, 16);
 }
 
 export interface ProgressRecord {

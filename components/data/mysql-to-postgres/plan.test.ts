@@ -1,6 +1,6 @@
 // Type mapping, defaults, identifiers and planning (DDL for create mode, problems for existing mode). Pure.
 import * as assert from "node:assert/strict";
-import { parseDefault, setToArrayLiteral, translateDefault } from "./defaults";
+import { parseDefault, setToArrayLiteral, translateDefault } from "./column-defaults";
 import { NameAllocator, pgName, quoteIdent, quoteMyIdent } from "./identifiers";
 import { planCreate, planExisting, translateIdentifiers, type PlanOptions } from "./plan";
 import { coercionFor, defaultMapping, parseEnumLabels, parsePgType } from "./type-mapping";

@@ -1,8 +1,9 @@
 // Plans a migration from the two catalogs: per table, which column goes where through which conversion, and
 // (create mode) the DDL to run before and after the load; (existing mode) the problems to report before any row is
 // written and the source probes that decide the data-dependent ones. Pure: no I/O.
-import { parseDefault, translateDefault } from "./defaults";
-import { NameAllocator, pgName, qualify, quoteIdent, quoteLiteral, quoteMyIdent } from "./identifiers";
+import { parseDefault, translateDefault } from "./column-defaults";
+import { MigrationError } from "./errors";
+import { NameAllocator, pgName, qualify, quoteIdent, quoteLiteral } from "./identifiers";
 import {
     canonFor,
     coercionFor,
@@ -18,6 +19,9 @@ import {
     type MappingOptions,
 } from "./type-mapping";
 import type { ColumnPlan, Coercion, MigrationWarning, PgType, SourceCatalog, SourceColumn, SourceTable, TargetTable } from "./types";
+import { columnProbes, type SourceProbe } from "./value-ranges";
+
+export type { SourceProbe } from "./value-ranges";
 
 export interface ColumnOverride {
     /** Target type (create mode), e.g. "text", "uuid", "timestamp(3)". */
@@ -64,14 +68,6 @@ export interface CreateDdl {
     identityColumns: { column: string; sourceColumn: string }[];
 }
 
-export interface SourceProbe {
-    column: string;
-    /** MySQL aggregate expression over the table. */
-    expr: string;
-    /** Returns a problem description for the aggregate's value, or undefined when fine. */
-    evaluate(value: string | null): string | undefined;
-}
-
 export interface TablePlan {
     source: SourceTable;
     /** Target table name (unquoted). */
@@ -87,6 +83,20 @@ export interface TablePlan {
     warnings: MigrationWarning[];
     /** Target columns fed by sequences (existing mode: identity, serial, nextval defaults). */
     sequences: { column: string; sequence: string | null; identity: boolean; autoIncrement: number | null }[];
+}
+
+/** The selected source tables (all when none are named); unknown names are a usage error. */
+export function selectTables(catalog: SourceCatalog, names: string[] | undefined): SourceTable[] {
+    if (!names || names.length === 0) return catalog.tables;
+    const unknown = names.filter((n) => !catalog.tables.some((t) => t.name === n));
+    if (unknown.length > 0) throw new MigrationError(`unknown source table(s): ${unknown.join(", ")}`, "usage");
+    return catalog.tables.filter((t) => names.includes(t.name));
+}
+
+/** "table.column" → [table, column] (the table name may itself hold dots). */
+export function splitOverrideKey(key: string): [string, string] {
+    const dot = key.lastIndexOf(".");
+    return [key.slice(0, dot), key.slice(dot + 1)];
 }
 
 export function targetName(name: string, options: Pick<PlanOptions, "identifierCase">): string {
@@ -198,6 +208,7 @@ function planCreateTable(
     const comments: string[] = [];
     const identityColumns: CreateDdl["identityColumns"] = [];
     const onUpdate: string[] = [];
+    const probes: SourceProbe[] = [];
     const targetColumnNames = new Map<string, string>();
     const columnNames = new Set<string>();
 
@@ -240,6 +251,7 @@ function planCreateTable(
         }
         const plan = columnPlan(col, name, type, choice.coercion, choice.selectExpr, options);
         columns.push(plan);
+        probes.push(...columnProbes({ mode: "create", table: table.name, where: table.name, col, target: { name, type, nullable: true }, coercion: choice.coercion, selectExpr: choice.selectExpr }));
 
         const zeroDateCapable = ZERO_DATE_COERCIONS.has(choice.coercion);
         let notNull = ov.nullable !== undefined ? !ov.nullable : !col.nullable;
@@ -375,7 +387,7 @@ function planCreateTable(
         keyColumns: keyColumnsOf(table, columns),
         ddl: { enumTypes, createTable, notNullAfterLoad, primaryKey, indexes, checks, foreignKeys, triggers, comments, identityColumns },
         problems,
-        probes: [],
+        probes,
         warnings,
         sequences: identityColumns.map((c) => ({ column: c.column, sequence: null, identity: true, autoIncrement: autoIncrementColumn ? table.autoIncrement : null })),
     };
@@ -391,22 +403,6 @@ export function translateIdentifiers(expr: string, names: Map<string, string>): 
 
 // ---------------------------------------------------------------------------------------------------------------
 // Existing mode
-
-const INT_RANGES: Record<string, [bigint, bigint]> = {
-    int2: [-32768n, 32767n],
-    int4: [-2147483648n, 2147483647n],
-    int8: [-9223372036854775808n, 9223372036854775807n],
-};
-
-const SOURCE_INT_RANGES: Record<string, [bigint, bigint, bigint]> = {
-    // signed min, signed max, unsigned max
-    tinyint: [-128n, 127n, 255n],
-    smallint: [-32768n, 32767n, 65535n],
-    mediumint: [-8388608n, 8388607n, 16777215n],
-    int: [-2147483648n, 2147483647n, 4294967295n],
-    integer: [-2147483648n, 2147483647n, 4294967295n],
-    bigint: [-9223372036854775808n, 9223372036854775807n, 18446744073709551615n],
-};
 
 function matchTargetColumn(target: TargetTable, name: string): TargetTable["columns"][number] | undefined {
     const exact = target.columns.find((c) => c.name === name);
@@ -438,49 +434,7 @@ export function planExisting(table: SourceTable, target: TargetTable, options: P
         }
         const plan = columnPlan(col, tc.name, tc.type, choice.coercion, choice.selectExpr, options);
         columns.push(plan);
-        const q = choice.selectExpr;
-
-        // Data-dependent narrowing: decided by probing the source before any row is written.
-        if (!tc.nullable && col.nullable) {
-            probes.push({ column: col.name, expr: `SUM(${quoteMyIdent(col.name)} IS NULL)`, evaluate: (v) => (Number(v ?? 0) > 0 ? `${where}: ${v} NULL value(s) in ${col.name} but ${tc.name} is NOT NULL` : undefined) });
-        }
-        if (!tc.nullable && ZERO_DATE_COERCIONS.has(choice.coercion)) {
-            const expr = zeroDateCountExpr(col);
-            probes.push({ column: col.name, expr, evaluate: (v) => (Number(v ?? 0) > 0 ? `${where}: ${v} zero date(s) in ${col.name} become NULL but ${tc.name} is NOT NULL` : undefined) });
-        }
-        if (tc.type.length !== undefined && (tc.type.udt === "varchar" || tc.type.udt === "bpchar") && choice.coercion === "text" && (col.charMaxLength === null || col.charMaxLength > tc.type.length)) {
-            const limit = tc.type.length;
-            probes.push({ column: col.name, expr: `MAX(CHAR_LENGTH(${q}))`, evaluate: (v) => (v !== null && Number(v) > limit ? `${where}: ${col.name} has values of ${v} characters but ${tc.name} is ${tc.type.sql}` : undefined) });
-        }
-        const range = INT_RANGES[tc.type.udt];
-        if (range && choice.coercion === "number") {
-            const srcRange = SOURCE_INT_RANGES[col.dataType];
-            const srcMin = srcRange ? (isUnsigned(col) ? 0n : srcRange[0]) : undefined;
-            const srcMax = srcRange ? (isUnsigned(col) ? srcRange[2] : srcRange[1]) : undefined;
-            if (srcMin === undefined || srcMax === undefined || srcMin < range[0] || srcMax > range[1]) {
-                probes.push({
-                    column: col.name,
-                    expr: `CONCAT(MIN(${q}), ',', MAX(${q}))`,
-                    evaluate: (v) => {
-                        if (v === null) return undefined;
-                        const [lo, hi] = v.split(",");
-                        if (!/^-?\d+$/.test(lo) || !/^-?\d+$/.test(hi)) return `${where}: ${col.name} holds non-integer values but ${tc.name} is ${tc.type.sql}`;
-                        return BigInt(lo) < range[0] || BigInt(hi) > range[1] ? `${where}: ${col.name} ranges ${lo}..${hi}, outside ${tc.type.sql}` : undefined;
-                    },
-                });
-            }
-        }
-        if (tc.type.enumLabels && (sourceCategory(col) === "enum" || sourceCategory(col) === "char")) {
-            const allowed = new Set(tc.type.enumLabels);
-            {
-                const list = [...allowed].map((l) => `'${l.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`).join(", ");
-                probes.push({
-                    column: col.name,
-                    expr: `SUM(${q} IS NOT NULL AND BINARY ${q} NOT IN (${list || "NULL"}))`,
-                    evaluate: (v) => (Number(v ?? 0) > 0 ? `${where}: ${v} value(s) of ${col.name} are not labels of ${tc.type.sql}` : undefined),
-                });
-            }
-        }
+        probes.push(...columnProbes({ mode: "existing", table: table.name, where, col, target: { name: tc.name, type: tc.type, nullable: tc.nullable }, coercion: choice.coercion, selectExpr: choice.selectExpr }));
     }
     for (const tc of target.columns) {
         if (used.has(tc.name)) continue;
@@ -507,8 +461,3 @@ export function planExisting(table: SourceTable, target: TargetTable, options: P
     };
 }
 
-/** MySQL expression counting zero dates in a column. */
-export function zeroDateCountExpr(col: SourceColumn): string {
-    const q = quoteMyIdent(col.name);
-    return `SUM(${q} IS NOT NULL AND (CAST(${q} AS CHAR) LIKE '0000-%' OR CAST(${q} AS CHAR) LIKE '_____00%' OR CAST(${q} AS CHAR) LIKE '________00%'))`;
-}

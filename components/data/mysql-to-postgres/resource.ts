@@ -1,20 +1,21 @@
-// MySqlToPostgres: the migration as a Pulumi dynamic resource. create runs the copy; diff replaces only when the
-// source, the target or an option that shapes the data changes; read reports the verification state; delete leaves
-// the migrated data in place.
+// MySqlToPostgres: the migration as a Pulumi dynamic resource (`pulumi-nodejs:dynamic/herokuenv:data.MySqlToPostgres`;
+// before the one naming scheme, `pulumi-nodejs:dynamic/data:MySqlToPostgres`, kept as an alias). create runs the copy;
+// diff replaces only when the source, the target or an option that shapes the data changes; read reports the
+// verification state; delete leaves the migrated data in place.
 //
-// The provider is thin on purpose. Pulumi serializes it with its closure, capturing project modules by value; the
-// engine (buffers, classes, drivers) is loaded at run time instead, from a path captured as a plain string, so the
-// serialized text stays small and independent of how the engine is written. In a plain-Node provider host the
-// TypeScript engine is loaded through the project's ts-node (transpile only), as bin/herokuenv does.
-import * as path from "node:path";
+// The provider is the project's thin shape (package-provider.ts): the serialized object holds two strings and loads
+// `mySqlToPostgresProvider` from `herokuenv/data/mysql-to-postgres/resource` (the compiled package) in the provider
+// host, which imports the engine like any module. Defaults, limits and their validation are the engine's own
+// (options.ts), so `check` rejects exactly what `herokuenv migrate-db` and `migrate()` reject.
 import * as pulumi from "@pulumi/pulumi";
-import type * as EngineModule from "./engine";
+import { packageProvider, withTypeAlias } from "../../package-provider";
+import { fingerprintOfUrls, migrate, verificationState, type MigrateOptions } from "./engine";
+import { DEFAULTS, connectionProblem, optionProblems, type DatetimeType, type EnumAs, type IdentifierCase } from "./options";
 import type { ColumnOverride } from "./plan";
+import type { SchemaMode } from "./types";
 
 /** Bump when the engine's output changes in a way that should re-run existing migrations. */
 export const MIGRATION_ENGINE_VERSION = "1";
-
-const ENGINE_DIR = __dirname;
 
 export interface MySqlToPostgresArgs {
     /** mysql://user:password@host:port/database (stored as a secret). */
@@ -25,15 +26,15 @@ export interface MySqlToPostgresArgs {
     sourceMaintenance?: pulumi.Input<boolean>;
     /** Explicitly allow copying while the source still accepts writes (rehearsals); otherwise sourceMaintenance is required. */
     allowWritesDuringCopy?: pulumi.Input<boolean>;
-    schema?: pulumi.Input<"create" | "existing">;
+    schema?: pulumi.Input<SchemaMode>;
     overwrite?: pulumi.Input<boolean>;
     concurrency?: pulumi.Input<number>;
     tables?: pulumi.Input<pulumi.Input<string>[]>;
     targetSchema?: pulumi.Input<string>;
     sourceTimeZone?: pulumi.Input<string>;
-    enumAs?: pulumi.Input<"type" | "check">;
-    datetimeType?: pulumi.Input<"timestamptz" | "timestamp">;
-    identifierCase?: pulumi.Input<"preserve" | "lower">;
+    enumAs?: pulumi.Input<EnumAs>;
+    datetimeType?: pulumi.Input<DatetimeType>;
+    identifierCase?: pulumi.Input<IdentifierCase>;
     columns?: pulumi.Input<Record<string, ColumnOverride>>;
 }
 
@@ -42,15 +43,15 @@ export interface MySqlToPostgresInputs {
     target: string;
     sourceMaintenance?: boolean;
     allowWritesDuringCopy?: boolean;
-    schema: "create" | "existing";
+    schema: SchemaMode;
     overwrite: boolean;
     concurrency: number;
     tables: string[];
     targetSchema: string;
     sourceTimeZone: string;
-    enumAs: "type" | "check";
-    datetimeType: "timestamptz" | "timestamp";
-    identifierCase: "preserve" | "lower";
+    enumAs: EnumAs;
+    datetimeType: DatetimeType;
+    identifierCase: IdentifierCase;
     columns: Record<string, ColumnOverride>;
     engineVersion: string;
 }
@@ -68,32 +69,9 @@ export interface MySqlToPostgresOutputs extends MySqlToPostgresInputs {
 /** Inputs whose change means a different copy: the resource is replaced (the migration runs again). */
 export const REPLACE_ON = ["source", "target", "schema", "tables", "targetSchema", "sourceTimeZone", "enumAs", "datetimeType", "identifierCase", "columns", "engineVersion"] as const;
 
-/** Pulumi's marker for a value not known yet (during preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-export function mySqlToPostgresProvider(): pulumi.dynamic.ResourceProvider<MySqlToPostgresInputs, MySqlToPostgresOutputs> {
-    const engineDir = ENGINE_DIR;
-    const replaceOn = [...REPLACE_ON];
-    const unknown = UNKNOWN;
-
-    // Loads the engine in the provider host: compiled JavaScript when present, else TypeScript through ts-node.
-    const loadEngine = (): typeof EngineModule => {
-        /* eslint-disable @typescript-eslint/no-require-imports */
-        const fs = require("fs") as typeof import("fs");
-        const nodePath = require("path") as typeof import("path");
-        const candidates = [engineDir, nodePath.join(process.cwd(), "components", "data", "mysql-to-postgres")];
-        const dir = candidates.find((d) => fs.existsSync(nodePath.join(d, "engine.js")) || fs.existsSync(nodePath.join(d, "engine.ts")));
-        if (!dir) throw new Error("MySqlToPostgres: the herokuenv migration engine was not found next to the program");
-        if (!fs.existsSync(nodePath.join(dir, "engine.js")) && !require.extensions[".ts"]) {
-            const root = nodePath.resolve(dir, "..", "..", "..");
-            const tsNode = require(require.resolve("ts-node", { paths: [root, process.cwd()] })) as { register(o: object): void };
-            tsNode.register({ transpileOnly: true, project: nodePath.join(root, "tsconfig.json") });
-        }
-        return require(nodePath.join(dir, "engine")) as typeof EngineModule;
-        /* eslint-enable @typescript-eslint/no-require-imports */
-    };
-
-    const optionsOf = (i: MySqlToPostgresInputs) => ({
+/** The engine's options for a resource's inputs. */
+function optionsOf(i: MySqlToPostgresInputs): MigrateOptions {
+    return {
         from: i.source,
         to: i.target,
         schema: i.schema,
@@ -106,51 +84,51 @@ export function mySqlToPostgresProvider(): pulumi.dynamic.ResourceProvider<MySql
         datetimeType: i.datetimeType,
         identifierCase: i.identifierCase,
         columns: i.columns,
-    });
+    };
+}
 
+export function mySqlToPostgresProvider(): pulumi.dynamic.ResourceProvider<MySqlToPostgresInputs, MySqlToPostgresOutputs> {
     return {
         async check(_olds, news) {
+            // In a preview, inputs computed from other resources (the Maintenance output, a database URL) arrive as
+            // this marker: nothing to check about them yet.
+            const isUnknown = (v: unknown): boolean => v === pulumi.runtime.unknownValue;
             const failures: { property: string; reason: string }[] = [];
-            const isUnknown = (v: unknown): boolean => v === unknown;
-            for (const key of ["source", "target"] as const) {
-                if (typeof news[key] !== "string" || news[key] === "") failures.push({ property: key, reason: `${key} connection string is required` });
+            for (const [property, side] of [["source", "source"], ["target", "target"]] as const) {
+                const problem = isUnknown(news[property]) ? undefined : connectionProblem(side, news[property]);
+                if (problem) failures.push({ property, reason: problem });
             }
-            if (typeof news.source === "string" && !isUnknown(news.source) && !/^(mysql|mariadb):\/\//.test(news.source)) failures.push({ property: "source", reason: "source must be a mysql:// URL" });
-            if (typeof news.target === "string" && !isUnknown(news.target) && !/^postgres(ql)?:\/\//.test(news.target)) failures.push({ property: "target", reason: "target must be a postgres:// URL" });
-            const guarded = news.sourceMaintenance === true || isUnknown(news.sourceMaintenance) || news.allowWritesDuringCopy === true;
+            const guarded = news.sourceMaintenance === true || isUnknown(news.sourceMaintenance) || news.allowWritesDuringCopy === true || isUnknown(news.allowWritesDuringCopy);
             if (!guarded) {
                 failures.push({
                     property: "sourceMaintenance",
                     reason: "the copy would run while the source still accepts writes: pass the source app's Maintenance `enabled` output as sourceMaintenance (or set allowWritesDuringCopy: true for a rehearsal)",
                 });
             }
-            const schema = news.schema ?? "create";
-            if (schema !== "create" && schema !== "existing") failures.push({ property: "schema", reason: "schema must be create or existing" });
-            const concurrency = news.concurrency ?? 2;
-            if (!isUnknown(concurrency) && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16)) failures.push({ property: "concurrency", reason: "concurrency must be an integer from 1 to 16" });
+            failures.push(...optionProblems(news, isUnknown));
             const inputs: MySqlToPostgresInputs = {
                 source: news.source,
                 target: news.target,
                 ...(news.sourceMaintenance !== undefined ? { sourceMaintenance: news.sourceMaintenance } : {}),
                 ...(news.allowWritesDuringCopy !== undefined ? { allowWritesDuringCopy: news.allowWritesDuringCopy } : {}),
-                schema,
-                overwrite: news.overwrite ?? false,
-                concurrency,
+                schema: news.schema ?? DEFAULTS.schema,
+                overwrite: news.overwrite ?? DEFAULTS.overwrite,
+                concurrency: news.concurrency ?? DEFAULTS.concurrency,
                 tables: news.tables ?? [],
-                targetSchema: news.targetSchema ?? "public",
-                sourceTimeZone: news.sourceTimeZone ?? "UTC",
-                enumAs: news.enumAs ?? "type",
-                datetimeType: news.datetimeType ?? "timestamptz",
-                identifierCase: news.identifierCase ?? "preserve",
+                targetSchema: news.targetSchema ?? DEFAULTS.targetSchema,
+                sourceTimeZone: news.sourceTimeZone ?? DEFAULTS.sourceTimeZone,
+                enumAs: news.enumAs ?? DEFAULTS.enumAs,
+                datetimeType: news.datetimeType ?? DEFAULTS.datetimeType,
+                identifierCase: news.identifierCase ?? DEFAULTS.identifierCase,
                 columns: news.columns ?? {},
-                engineVersion: news.engineVersion ?? "1",
+                engineVersion: news.engineVersion ?? MIGRATION_ENGINE_VERSION,
             };
             return { inputs, failures };
         },
 
         async diff(_id, olds, news) {
             const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-            const replaces = replaceOn.filter((k) => !same((olds as unknown as Record<string, unknown>)[k], (news as unknown as Record<string, unknown>)[k]));
+            const replaces = REPLACE_ON.filter((k) => !same((olds as unknown as Record<string, unknown>)[k], (news as unknown as Record<string, unknown>)[k]));
             return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
         },
 
@@ -158,8 +136,7 @@ export function mySqlToPostgresProvider(): pulumi.dynamic.ResourceProvider<MySql
             if (!(inputs.sourceMaintenance === true || inputs.allowWritesDuringCopy === true)) {
                 throw new Error("MySqlToPostgres: refusing to copy while the source is not in maintenance mode (sourceMaintenance is not true)");
             }
-            const engine = loadEngine();
-            const report = await engine.migrate(optionsOf(inputs));
+            const report = await migrate(optionsOf(inputs));
             const outs: MySqlToPostgresOutputs = {
                 ...inputs,
                 verified: true,
@@ -170,14 +147,13 @@ export function mySqlToPostgresProvider(): pulumi.dynamic.ResourceProvider<MySql
                 sequencesReset: report.sequences.length,
                 completedAt: new Date().toISOString(),
             };
-            const id = `mysql-to-postgres-${engine.fingerprintOfUrls(inputs.source, inputs.target)}`;
+            const id = `mysql-to-postgres-${fingerprintOfUrls(inputs.source, inputs.target)}`;
             return { id, outs };
         },
 
         async read(id, props) {
             if (!props) return { id, props };
-            const engine = loadEngine();
-            const state = await engine.verificationState({ ...optionsOf(props), tables: props.tables.length > 0 ? props.tables : undefined });
+            const state = await verificationState(optionsOf(props));
             return {
                 id,
                 props: {
@@ -199,7 +175,7 @@ export function mySqlToPostgresProvider(): pulumi.dynamic.ResourceProvider<MySql
     };
 }
 
-/** A MySQL/MariaDB → PostgreSQL migration step (`pulumi-nodejs:dynamic/data:MySqlToPostgres`). */
+/** A MySQL/MariaDB → PostgreSQL migration step (`pulumi-nodejs:dynamic/herokuenv:data.MySqlToPostgres`). */
 export class MySqlToPostgres extends pulumi.dynamic.Resource {
     public readonly verified!: pulumi.Output<boolean>;
     public readonly rows!: pulumi.Output<number>;
@@ -209,7 +185,7 @@ export class MySqlToPostgres extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: MySqlToPostgresArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            mySqlToPostgresProvider(),
+            packageProvider<MySqlToPostgresInputs, MySqlToPostgresOutputs>("data/mysql-to-postgres/resource", "mySqlToPostgresProvider"),
             name,
             {
                 ...args,
@@ -224,12 +200,9 @@ export class MySqlToPostgres extends pulumi.dynamic.Resource {
                 sequencesReset: undefined,
                 completedAt: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "source", "target"] },
-            "data",
-            "MySqlToPostgres",
+            withTypeAlias({ ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "source", "target"] }, "pulumi-nodejs:dynamic/data:MySqlToPostgres"),
+            "herokuenv",
+            "data.MySqlToPostgres",
         );
     }
 }
-
-/** Where the engine lives (for tests and documentation). */
-export const engineDirectory = (): string => path.resolve(ENGINE_DIR);

@@ -175,3 +175,35 @@ export interface MigrationWarning {
 }
 
 export type SchemaMode = "create" | "existing";
+
+// ---------------------------------------------------------------------------------------------------------------
+// What a migration reports
+
+export type MigrationEvent =
+    | { type: "plan"; tables: { source: string; target: string; estimatedRows: number; skipped: boolean }[] }
+    | { type: "table-start"; table: string; estimatedRows: number }
+    | { type: "table-progress"; table: string; rows: number; bytes: number }
+    | { type: "table-done"; report: TableReport }
+    | { type: "phase"; name: string }
+    | { type: "warning"; warning: MigrationWarning };
+
+export interface TableReport {
+    source: string;
+    target: string;
+    status: "copied" | "skipped";
+    rows: number;
+    bytes: number;
+    seconds: number;
+    checksum: string;
+    warnings: MigrationWarning[];
+}
+
+export interface MigrationReport {
+    mode: SchemaMode;
+    tables: TableReport[];
+    warnings: MigrationWarning[];
+    sequences: { table: string; column: string; next: number }[];
+    rows: number;
+    bytes: number;
+    seconds: number;
+}

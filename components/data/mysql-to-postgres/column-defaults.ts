@@ -1,4 +1,4 @@
-// MySQL column defaults → PostgreSQL DEFAULT clauses. Pure.
+// MySQL column DEFAULT clauses → PostgreSQL DEFAULT clauses (create mode). Pure. (Option defaults are in options.ts.)
 import { quoteLiteral } from "./identifiers";
 import { isZeroDate } from "./copy-encode";
 import type { PgType } from "./types";
