@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "bin/**", "dist/**", ".tmp/**", "eslint.config.mjs"] },
+    { ignores: ["node_modules/**", "bin/**", "dist/**", ".tmp/**", ".tools/**", "test/fixtures/**", "eslint.config.mjs"] },
     ...tseslint.configs.recommended,
     {
         files: ["**/*.ts"],

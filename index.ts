@@ -15,3 +15,5 @@ export const staticBucket = site.storage.staticBucket.bucket;
 export const database = site.databaseAttachment;
 export const storageAccessKeyId = site.storage.accessKeyId;
 export const storageSecretAccessKey = site.storage.secretAccessKey;
+// The migration report (production with a herokuenv:migration block): each step's status, duration and figures.
+export const migrationReport = site.migration?.report;

@@ -10,6 +10,7 @@ import { App } from "./heroku/app";
 import { ConfigVars } from "./heroku/config-vars";
 import { Domain } from "./heroku/domain";
 import { Formation } from "./heroku/formation";
+import { HerokuMigration } from "./migration/heroku-migration";
 import { StackKind } from "./stack-kind";
 
 export interface EnvironmentArgs {
@@ -27,6 +28,8 @@ export class Environment extends pulumi.ComponentResource {
     public readonly hostnames: string[];
     /** The attachment name of the database (DATABASE → DATABASE_URL) and the config vars the add-on sets. */
     public readonly databaseAttachment: pulumi.Output<{ name: string; configVars: string[] }>;
+    /** The move from the old host (production with a `herokuenv:migration` block only). */
+    public readonly migration?: HerokuMigration;
 
     constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("herokuenv:index:Environment", name, {}, opts);
@@ -81,10 +84,14 @@ export class Environment extends pulumi.ComponentResource {
             domain: new Domain(`${name}-domain-${r.hostname}`, { app: this.app.appId, hostname: r.hostname }, { parent: this }),
         }));
         if (domains.length > 0) new Acm(`${name}-acm`, { app: this.app.appId }, { parent: this, dependsOn: domains.map((d) => d.domain) });
-        if (s.dns !== undefined && domains.length > 0) {
+        // With a migration, the hostnames it cuts over keep their records (the old host's) until the night's cutover
+        // step switches them; the Dns component manages only the others.
+        const cutover = new Set(s.migration ? (s.migration.cutover.hostnames ?? this.hostnames) : []);
+        const managed = domains.filter(({ record }) => !cutover.has(record.hostname));
+        if (s.dns !== undefined && managed.length > 0) {
             new Dns(`${name}-dns`, {
                 zoneId: s.dns.zoneId,
-                records: domains.map(({ record, domain }) => ({ hostname: record.hostname, target: domain.cname, proxied: record.proxied, ttl: record.ttl })),
+                records: managed.map(({ record, domain }) => ({ hostname: record.hostname, target: domain.cname, proxied: record.proxied, ttl: record.ttl })),
             }, { parent: this });
         }
         this.dnsTargets = pulumi
@@ -92,6 +99,23 @@ export class Environment extends pulumi.ComponentResource {
             .apply((pairs) => Object.fromEntries(pairs));
         this.appUrl = this.app.webUrl;
         this.databaseAttachment = this.database.configVarNames.apply((configVars) => ({ name: s.database.attachmentName, configVars }));
+
+        if (s.migration !== undefined) {
+            this.migration = new HerokuMigration(`${name}-migration`, {
+                migration: s.migration,
+                app: this.app,
+                databaseAttachment: s.database.attachmentName,
+                databaseReady: [this.database],
+                files: {
+                    bucket: this.storage.filesBucket.bucket,
+                    prefix: s.storage.filesLocation,
+                    region: s.storage.region,
+                    accessKeyId: this.storage.accessKeyId,
+                    secretAccessKey: this.storage.secretAccessKey,
+                },
+                ...(s.dns ? { dns: { zoneId: s.dns.zoneId, records: domains.filter(({ record }) => cutover.has(record.hostname)).map(({ record, domain }) => ({ hostname: record.hostname, target: domain.cname, proxied: record.proxied })) } } : {}),
+            }, { parent: this });
+        }
 
         this.registerOutputs({ appUrl: this.appUrl, dnsTargets: this.dnsTargets });
     }

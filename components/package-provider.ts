@@ -21,6 +21,12 @@ export function withTypeAlias<T extends pulumi.CustomResourceOptions>(opts: T | 
     return { ...(opts as T), aliases: [...(opts?.aliases ?? []), { type: previousType }] };
 }
 
+/** For a provider that runs as one step of a chain: its name in messages and what to do when it fails. */
+export interface StepFailureHint {
+    step: string;
+    next: string;
+}
+
 /**
  * A provider whose every method loads `require("herokuenv/<modulePath>")[factory]()` once, in the provider host, and
  * delegates to it. Methods the real provider lacks answer as Pulumi's host does without them.
@@ -29,8 +35,25 @@ export function withTypeAlias<T extends pulumi.CustomResourceOptions>(opts: T | 
  * node_modules and, in herokuenv's own checkout, the package itself through its "exports"; then from the host's own
  * location inside the program's node_modules.
  */
-export function packageProvider<I, O>(modulePath: string, factory: string): pulumi.dynamic.ResourceProvider<I, O> {
+export function packageProvider<I, O>(modulePath: string, factory: string, failure?: StepFailureHint): pulumi.dynamic.ResourceProvider<I, O> {
     const request = `herokuenv/${modulePath}`;
+    const step = failure?.step;
+    const next = failure?.next ?? "";
+    // As one step of a chain (the migration night), a failed create or update says which step failed, that the
+    // steps after it did not run, and how to resume. An error's id/properties ("created but not initialized") stay.
+    const explain = (err: unknown): unknown => {
+        if (step === undefined) return err;
+        const reason = err instanceof Error ? err.message : String(err);
+        const wrapped = new Error(
+            `migration step "${step}" failed: ${reason}. The site stays in maintenance. ${next} ` +
+                "Then run `pulumi up` again: it resumes from this step (the steps before it are done and are not repeated).",
+        );
+        if (err !== null && typeof err === "object") {
+            const { id, properties, reasons } = err as { id?: unknown; properties?: unknown; reasons?: unknown };
+            if (id !== undefined) Object.assign(wrapped, { id, properties, reasons });
+        }
+        return wrapped;
+    };
     // The loaded provider is kept on the provider object itself: Pulumi re-creates a serialized function's captured
     // variables on every call, but the object the host calls methods on lives as long as the host.
     const real = (self: { loaded?: pulumi.dynamic.ResourceProvider }): pulumi.dynamic.ResourceProvider => {
@@ -70,7 +93,11 @@ export function packageProvider<I, O>(modulePath: string, factory: string): pulu
             return p.diff ? p.diff(id, olds, news) : {};
         },
         async create(inputs) {
-            return real(this).create(inputs);
+            try {
+                return await real(this).create(inputs);
+            } catch (err) {
+                throw explain(err);
+            }
         },
         async read(id, props) {
             const p = real(this);
@@ -78,7 +105,11 @@ export function packageProvider<I, O>(modulePath: string, factory: string): pulu
         },
         async update(id, olds, news) {
             const p = real(this);
-            return p.update ? p.update(id, olds, news) : {};
+            try {
+                return p.update ? await p.update(id, olds, news) : {};
+            } catch (err) {
+                throw explain(err);
+            }
         },
         async delete(id, props) {
             await real(this).delete?.(id, props);

@@ -1,6 +1,7 @@
 // The environment model: one zod schema for the `herokuenv:*` stack configuration.
 // Pure (no Pulumi, no I/O) so that every validation rule is unit-tested on its own.
 import { z } from "zod";
+import { migrationProblems, migrationSchema } from "./migration";
 
 export const ENVIRONMENT_KINDS = ["production", "staging", "sandbox"] as const;
 export type EnvironmentKind = (typeof ENVIRONMENT_KINDS)[number];
@@ -168,6 +169,8 @@ export const environmentSchema = z
         secretConfigVars: configVarsSchema.default({}),
         storage: storageSchema,
         dns: dnsSchema.optional(),
+        /** The move from the old host (production only): see ./migration.ts. */
+        migration: migrationSchema.optional(),
         allowKindChange: z.boolean({ error: "must be true or false" }).default(false),
     });
 
@@ -206,6 +209,7 @@ export function crossSectionProblems(raw: Readonly<Record<string, unknown>>): Ar
             });
         }
     }
+    problems.push(...migrationProblems(raw));
     return problems;
 }
 

@@ -2,17 +2,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deriveSandboxConfig, isolationProblems, isolationTarget, parityProblems, type RawConfig } from "./kinds";
 import type { ValidatedEnvironment } from "./schema";
+import type { MigrationConfig } from "./migration";
 import { readStackFileConfig } from "./stack-files";
 import { configKey, formatProblems, NAMESPACE, validateEnvironment } from "./validate";
 
 /** The validated environment, with the secret config vars as one secret Output. */
-export interface EnvironmentSettings extends Omit<ValidatedEnvironment, "secretConfigVars"> {
+/** The migration block with the old database's URL kept a secret Output. */
+export interface MigrationSettings extends Omit<MigrationConfig, "database"> {
+    database: Omit<MigrationConfig["database"], "url"> & { url?: pulumi.Output<string> };
+}
+
+export interface EnvironmentSettings extends Omit<ValidatedEnvironment, "secretConfigVars" | "migration"> {
     stack: string;
     /** Names only: plain so that parity checks and diffs can see them without the values. */
     secretConfigVarNames: string[];
     /** For a sandbox: staging's secret config-var names the sandbox has not set (it never inherits their values). */
     missingSecretConfigVarNames: string[];
     secretConfigVars: pulumi.Output<Record<string, string>>;
+    migration?: MigrationSettings;
 }
 
 // The SDK knows which keys were set with `--secret` but only exports the check internally; this is the same
@@ -108,7 +115,7 @@ export function loadEnvironmentSettings(opts: LoadOptions = {}): EnvironmentSett
     }
     if (problems.length > 0 || !result.ok) throw new pulumi.RunError(formatProblems(stack, [...new Set(problems)]));
 
-    const { secretConfigVars, ...rest } = result.environment;
+    const { secretConfigVars, migration, ...rest } = result.environment;
     const secretNames = Object.keys(secretConfigVars).sort();
     const inheritedSecretNames = staging ? Object.keys((staging.secretConfigVars ?? {}) as object) : [];
     return {
@@ -117,5 +124,6 @@ export function loadEnvironmentSettings(opts: LoadOptions = {}): EnvironmentSett
         secretConfigVarNames: secretNames,
         missingSecretConfigVarNames: inheritedSecretNames.filter((n) => !secretNames.includes(n)).sort(),
         secretConfigVars: pulumi.secret(secretConfigVars),
+        ...(migration ? { migration: { ...migration, database: { ...migration.database, url: migration.database.url === undefined ? undefined : pulumi.secret(migration.database.url) } } } : {}),
     };
 }

@@ -38,6 +38,17 @@ const EXAMPLES: ReadonlyArray<[string, string]> = [
     ["dns.records.*.proxied", "true"],
     ["dns.records.*.ttl", "1"],
     ["allowKindChange", "true"],
+    ["migration", "{ phase: prepare, database: { dumpFile: export/site.sql.gz }, files: { source: export/media.tar.gz } }"],
+    ["migration.phase", "migrate"],
+    ["migration.database", "{ dumpFile: export/site.sql.gz }"],
+    ["migration.database.url", "pulumi config set --secret --path 'herokuenv:migration.database.url' mysql://user:password@old-host/site"],
+    ["migration.database.dumpFile", "export/site.sql.gz"],
+    ["migration.database.schema", "create"],
+    ["migration.files.source", "export/media.tar.gz"],
+    ["migration.maintenance.oldSite.command", "ssh old-host ./maintenance on"],
+    ["migration.cutover.sslMode", "strict"],
+    ["migration.cutover.ttl", "60"],
+    ["migration.cutover.hostnames.*", "www.example.com"],
 ];
 
 function exampleFor(path: readonly PropertyKey[]): string | undefined {
@@ -62,7 +73,7 @@ export function configKey(path: readonly PropertyKey[], namespace = NAMESPACE): 
 
 /** Values under these keys may be secrets: never echo them back in an error. */
 function mayEcho(path: readonly PropertyKey[]): boolean {
-    return path[0] !== "secretConfigVars" && path[0] !== "configVars";
+    return path[0] !== "secretConfigVars" && path[0] !== "configVars" && !(path[0] === "migration" && path[1] === "database");
 }
 
 function describeReceived(input: unknown): string {
@@ -139,6 +150,13 @@ export function validateEnvironment(raw: Readonly<Record<string, unknown>>, opti
         problems.push(
             `${configKey(["secretConfigVars"])}: is set in plain text; set each value as a secret. ` +
                 `Example: pulumi config set --secret --path 'herokuenv:secretConfigVars.DJANGO_SECRET_KEY' <value>`,
+        );
+    }
+    const migrationDatabase = (raw.migration as { database?: { url?: unknown } } | undefined)?.database;
+    if (migrationDatabase?.url !== undefined && !options.secretKeys.has("migration")) {
+        problems.push(
+            `${configKey(["migration", "database", "url"])}: is set in plain text; the old database's URL holds its password. ` +
+                "Example: pulumi config set --secret --path 'herokuenv:migration.database.url' mysql://user:password@old-host/site",
         );
     }
     // Keep the report stable and readable: one line per problem, no duplicates.

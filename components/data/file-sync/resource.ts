@@ -8,7 +8,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { packageProvider, withTypeAlias } from "../../package-provider";
+import { packageProvider, withTypeAlias, type StepFailureHint } from "../../package-provider";
 import { syncFiles, type SyncSummary } from "./engine";
 import { sourceFingerprint } from "./fingerprint";
 import { isS3Url, manifestKey, parseS3Url, type S3Location } from "./keys";
@@ -40,6 +40,8 @@ export interface FileSyncArgs {
     deleteOnDestroy?: pulumi.Input<boolean>;
     /** Overrides the computed source fingerprint (e.g. a release number). */
     fingerprint?: pulumi.Input<string>;
+    /** As a step of a chain (the migration night): its name and what to do when it fails. */
+    failureHint?: StepFailureHint;
 }
 
 export interface FileSyncInputs {
@@ -63,6 +65,8 @@ export interface FileSyncOutputs extends FileSyncInputs {
     uploaded: number;
     skipped: number;
     deleted: number;
+    /** How long the last sync took. */
+    seconds: number;
 }
 
 const PROPERTIES = [
@@ -81,7 +85,15 @@ function connectionOf(inputs: FileSyncInputs): S3ConnectionOptions {
 }
 
 function outputsOf(inputs: FileSyncInputs, summary: SyncSummary): FileSyncOutputs {
-    return { ...inputs, files: summary.files, bytes: summary.bytes, uploaded: summary.uploaded, skipped: summary.skipped, deleted: summary.deleted };
+    return {
+        ...inputs,
+        files: summary.files,
+        bytes: summary.bytes,
+        uploaded: summary.uploaded,
+        skipped: summary.skipped,
+        deleted: summary.deleted,
+        seconds: summary.durationMs / 1000,
+    };
 }
 
 function runSync(inputs: FileSyncInputs): Promise<SyncSummary> {
@@ -213,8 +225,10 @@ export class FileSync extends pulumi.dynamic.Resource {
     public readonly uploaded!: pulumi.Output<number>;
     public readonly skipped!: pulumi.Output<number>;
     public readonly deleted!: pulumi.Output<number>;
+    public readonly seconds!: pulumi.Output<number>;
 
-    constructor(name: string, args: FileSyncArgs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, fileSyncArgs: FileSyncArgs, opts?: pulumi.CustomResourceOptions) {
+        const { failureHint, ...args } = fileSyncArgs;
         // Local paths are made absolute here: the provider host need not run in the program's directory.
         const source = pulumi.output(args.source).apply((s) => (isS3Url(s) ? s : path.resolve(s)));
         const secretAccessKey = args.secretAccessKey === undefined ? undefined : pulumi.secret(args.secretAccessKey);
@@ -236,7 +250,7 @@ export class FileSync extends pulumi.dynamic.Resource {
                     : sourceFingerprint(s),
             );
         super(
-            packageProvider<FileSyncInputs, FileSyncOutputs>("data/file-sync/resource", "fileSyncProvider"),
+            packageProvider<FileSyncInputs, FileSyncOutputs>("data/file-sync/resource", "fileSyncProvider", failureHint),
             name,
             {
                 ...args,
@@ -249,6 +263,7 @@ export class FileSync extends pulumi.dynamic.Resource {
                 uploaded: undefined,
                 skipped: undefined,
                 deleted: undefined,
+                seconds: undefined,
             },
             withTypeAlias({ ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "secretAccessKey"] }, "pulumi-nodejs:dynamic/data:FileSync"),
             "herokuenv",
