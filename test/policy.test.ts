@@ -311,9 +311,12 @@ describe("policy pack: policies", function () {
         it("fails: any data step in the production stack, a data step writing to production's bucket or database", function () {
             const inProduction = dataStep("production", "MySqlToPostgres", "migrate", { source: "mysql://u:p@old:3306/d", target: "postgres://u:p@prod-db:5432/d" });
             assert.deepEqual(checkResources(policy.noDataStepTargetsProduction, [inProduction]), [
-                "migrate: data step migrate runs in the production stack; data steps copy into staging and sandboxes only (a reviewed one-time migration can be allowed with the policy config allowInProduction)",
+                "migrate: data step migrate runs in the production stack; data steps copy into staging and sandboxes only (production's migration is declared with herokuenv:migration; another reviewed one-time step can be allowed with the policy config allowInProduction)",
             ]);
             assert.deepEqual(checkResources(policy.noDataStepTargetsProduction, [inProduction], { config: { allowInProduction: ["migrate"] } }), []);
+            // The steps of production's declared migration (herokuenv:migration) are its job, not a stray copy.
+            const declared = { ...inProduction, urn: inProduction.urn.replace("herokuenv:index:Environment$", `herokuenv:index:Environment$${policy.MIGRATION_COMPONENT}$`) };
+            assert.deepEqual(checkResources(policy.noDataStepTargetsProduction, [declared]), []);
 
             const toProdBucket = dataStep("staging", "FileSync", "oops", { source: "s3://sendhub-staging-files/files", destination: "s3://sendhub-production-files/files" });
             assert.deepEqual(checkResources(policy.noDataStepTargetsProduction, [toProdBucket]), [
