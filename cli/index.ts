@@ -9,7 +9,10 @@ export interface CliCommand {
 
 /** One module per command (cli/<command>.ts); loaded lazily so `--help` stays fast. */
 const COMMAND_MODULES: string[] = [
+    "./doctor",
     "./migrate-db",
+    "./promote",
+    "./rehearse",
     "./sandbox",
     "./sync-files",
 ];

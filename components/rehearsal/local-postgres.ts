@@ -64,8 +64,10 @@ function serverUser(): RunAs | undefined {
     if (process.getuid?.() !== 0) return undefined;
     const id = (flag: string) => spawnSync("id", [flag, "postgres"], { encoding: "utf8" });
     if (id("-u").status !== 0) {
-        spawnSync("groupadd", ["--system", "postgres"]);
-        execFileSync("useradd", ["--system", "-g", "postgres", "--no-create-home", "postgres"]);
+        // sbin is often not on a root shell's PATH (nor on the PATH a test gives).
+        const sbin = (tool: string) => [`/usr/sbin/${tool}`, `/sbin/${tool}`].find((p) => fs.existsSync(p)) ?? tool;
+        spawnSync(sbin("groupadd"), ["--system", "postgres"]);
+        execFileSync(sbin("useradd"), ["--system", "-g", "postgres", "--no-create-home", "postgres"]);
     }
     return { uid: Number(id("-u").stdout.trim()), gid: Number(id("-g").stdout.trim()) };
 }

@@ -2,6 +2,7 @@
 // mode and its DATABASE_URL) and the Cloudflare API (the zone's records and SSL/TLS mode). They answer the calls the
 // migration's steps make, in the shapes the real APIs publish, and record every change, which the report lists as
 // "what the night would change".
+import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
@@ -32,6 +33,16 @@ export interface StandInOptions {
     /** The old host's records in the zone (A records to its address), as on the night before the move. */
     hostnames: string[];
     oldHostAddress?: string;
+    /** Where the stand-ins keep their state (app, zone, changes), so a resumed rehearsal continues from it. */
+    stateFile?: string;
+}
+
+interface SavedState {
+    app: { id: string; name: string; maintenance: boolean };
+    zoneId: string;
+    records: CloudflareDnsRecord[];
+    sslMode: SslMode;
+    changes: RecordedChange[];
 }
 
 type Handler = (req: http.IncomingMessage, body: unknown, url: URL) => { status: number; body: unknown };
@@ -60,13 +71,26 @@ function serve(token: string, handler: Handler): Promise<{ server: http.Server; 
 }
 
 export async function startStandIns(options: StandInOptions): Promise<StandIns> {
-    const changes: RecordedChange[] = [];
-    const app = { id: randomUUID(), name: options.appName, maintenance: false };
-    const zoneId = randomUUID().replace(/-/g, "");
     const address = options.oldHostAddress ?? "203.0.113.10";
+    const saved: SavedState | undefined =
+        options.stateFile !== undefined && fs.existsSync(options.stateFile) ? (JSON.parse(fs.readFileSync(options.stateFile, "utf8")) as SavedState) : undefined;
+    const changes: RecordedChange[] = saved?.changes ?? [];
+    const app = saved?.app ?? { id: randomUUID(), name: options.appName, maintenance: false };
+    const zoneId = saved?.zoneId ?? randomUUID().replace(/-/g, "");
     const state = {
-        records: options.hostnames.map((name): CloudflareDnsRecord => ({ id: randomUUID().replace(/-/g, ""), type: "A", name, content: address, proxied: false, ttl: 3600 })),
-        sslMode: "flexible" as SslMode,
+        records:
+            saved?.records ??
+            options.hostnames.map((name): CloudflareDnsRecord => ({ id: randomUUID().replace(/-/g, ""), type: "A", name, content: address, proxied: false, ttl: 3600 })),
+        sslMode: saved?.sslMode ?? ("flexible" as SslMode),
+    };
+    const save = () => {
+        if (options.stateFile === undefined) return;
+        const snapshot: SavedState = { app, zoneId, records: state.records, sslMode: state.sslMode, changes };
+        fs.writeFileSync(options.stateFile, JSON.stringify(snapshot, null, 2));
+    };
+    const record = (change: RecordedChange) => {
+        changes.push(change);
+        save();
     };
     const appJson = () => ({
         id: app.id,
@@ -91,7 +115,7 @@ export async function startStandIns(options: StandInOptions): Promise<StandIns> 
             const maintenance = (body as { maintenance?: unknown } | undefined)?.maintenance;
             if (typeof maintenance === "boolean" && maintenance !== app.maintenance) {
                 app.maintenance = maintenance;
-                changes.push({ service: "heroku", change: `app ${app.name}: maintenance ${maintenance ? "on" : "off"}` });
+                record({ service: "heroku", change: `app ${app.name}: maintenance ${maintenance ? "on" : "off"}` });
             }
             return { status: 200, body: appJson() };
         }
@@ -110,19 +134,20 @@ export async function startStandIns(options: StandInOptions): Promise<StandIns> 
             if (req.method === "GET") return ok({ id: "ssl", value: state.sslMode, editable: true });
             const value = (body as { value?: SslMode }).value;
             if (value === undefined || !["off", "flexible", "full", "strict"].includes(value)) return fail(400, "invalid value for zone setting ssl");
-            changes.push({ service: "cloudflare", change: `zone SSL/TLS mode: ${state.sslMode} → ${value}` });
+            const before = state.sslMode;
             state.sslMode = value;
+            record({ service: "cloudflare", change: `zone SSL/TLS mode: ${before} → ${value}` });
             return ok({ id: "ssl", value, editable: true });
         }
         if (rest === "/dns_records" && req.method === "GET") return ok(state.records.filter((r) => r.name === url.searchParams.get("name")));
         if (rest === "/dns_records" && req.method === "POST") {
-            const record = { ...(body as Omit<CloudflareDnsRecord, "id">), id: randomUUID().replace(/-/g, "") };
-            if (record.type === "CNAME" && state.records.some((r) => r.name === record.name && ["A", "AAAA", "CNAME"].includes(r.type))) {
+            const created = { ...(body as Omit<CloudflareDnsRecord, "id">), id: randomUUID().replace(/-/g, "") };
+            if (created.type === "CNAME" && state.records.some((r) => r.name === created.name && ["A", "AAAA", "CNAME"].includes(r.type))) {
                 return fail(400, "An A, AAAA, or CNAME record with that host already exists.");
             }
-            state.records.push(record);
-            changes.push({ service: "cloudflare", change: `create ${describe(record)}` });
-            return ok(record);
+            state.records.push(created);
+            record({ service: "cloudflare", change: `create ${describe(created)}` });
+            return ok(created);
         }
         const one = /^\/dns_records\/([^/]+)$/.exec(rest);
         const index = one ? state.records.findIndex((r) => r.id === one[1]) : -1;
@@ -130,13 +155,13 @@ export async function startStandIns(options: StandInOptions): Promise<StandIns> 
         const current = state.records[index];
         if (req.method === "DELETE") {
             state.records.splice(index, 1);
-            changes.push({ service: "cloudflare", change: `delete ${describe(current)}` });
+            record({ service: "cloudflare", change: `delete ${describe(current)}` });
             return ok({ id: current.id });
         }
         if (req.method === "PATCH") {
             const next = { ...current, ...(body as Partial<CloudflareDnsRecord>), id: current.id };
             state.records[index] = next;
-            changes.push({ service: "cloudflare", change: `update ${describe(current)} ⇒ ${describe(next)}` });
+            record({ service: "cloudflare", change: `update ${describe(current)} ⇒ ${describe(next)}` });
             return ok(next);
         }
         return fail(405, `${req.method} is not served by the rehearsal's Cloudflare stand-in`);
