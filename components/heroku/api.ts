@@ -158,6 +158,61 @@ export interface HerokuRelease {
     updated_at: string;
 }
 
+// --- pipelines (types from the schema's pipeline, pipeline-coupling, pipeline-promotion, pipeline-promotion-target) ---
+
+export interface HerokuPipeline {
+    id: string;
+    name: string;
+    owner: { id: string; type: "team" | "user" } | null;
+    created_at: string;
+    updated_at: string;
+}
+
+export type PipelineStage = "test" | "review" | "development" | "staging" | "production";
+
+export interface HerokuPipelineCoupling {
+    id: string;
+    app: { id: string };
+    pipeline: { id: string };
+    stage: PipelineStage;
+    created_at: string;
+    updated_at: string;
+}
+
+export interface PipelineCouplingCreateBody {
+    /** App id or name. */
+    app: string;
+    /** Pipeline id (the schema accepts only the id here). */
+    pipeline: string;
+    stage: PipelineStage;
+}
+
+export interface HerokuPipelinePromotion {
+    id: string;
+    pipeline: { id: string };
+    source: { app: { id: string }; release: { id: string } };
+    status: "pending" | "completed";
+    created_at: string;
+    updated_at: string | null;
+}
+
+export interface PipelinePromotionCreateBody {
+    pipeline: { id: string };
+    /** `release` pins the release to promote; without it Heroku promotes the source's current release. */
+    source: { app: { id: string }; release?: { id: string } };
+    targets: Array<{ app: { id: string } }>;
+}
+
+export interface HerokuPromotionTarget {
+    id: string;
+    app: { id: string };
+    pipeline_promotion: { id: string };
+    /** The release created on the target app; null until it exists (or when the target failed). */
+    release: { id: string } | null;
+    status: "pending" | "succeeded" | "failed";
+    error_message: string | null;
+}
+
 const seg = encodeURIComponent;
 
 /** Typed endpoints over a `HerokuClient`. Every method maps to one link of the platform schema. */
@@ -364,6 +419,81 @@ export class HerokuApi {
 
     listReleases(app: string): Promise<HerokuRelease[]> {
         return this.client.list(`/apps/${seg(app)}/releases`);
+    }
+    // --- pipelines ----------------------------------------------------------------------------
+
+    /** POST /pipelines. Not retried on 5xx: reconcile via `findPipeline(name)`. */
+    createPipeline(body: { name: string }): Promise<HerokuPipeline> {
+        return this.client.post("/pipelines", body);
+    }
+
+    /** By id or name. */
+    getPipeline(pipeline: string): Promise<HerokuPipeline> {
+        return this.client.get(`/pipelines/${seg(pipeline)}`);
+    }
+
+    findPipeline(pipeline: string): Promise<HerokuPipeline | undefined> {
+        return orUndefined(this.getPipeline(pipeline));
+    }
+
+    /** PATCH /pipelines/{id}: rename. */
+    updatePipeline(id: string, body: { name?: string }): Promise<HerokuPipeline> {
+        return this.client.patch(`/pipelines/${seg(id)}`, body);
+    }
+
+    deletePipeline(id: string): Promise<HerokuPipeline> {
+        return this.client.delete(`/pipelines/${seg(id)}`);
+    }
+
+    // --- pipeline couplings -------------------------------------------------------------------
+
+    /** POST /pipeline-couplings. Not retried on 5xx: reconcile via `findAppPipelineCoupling(app)`. */
+    createPipelineCoupling(body: PipelineCouplingCreateBody): Promise<HerokuPipelineCoupling> {
+        return this.client.post("/pipeline-couplings", body);
+    }
+
+    getPipelineCoupling(id: string): Promise<HerokuPipelineCoupling> {
+        return this.client.get(`/pipeline-couplings/${seg(id)}`);
+    }
+
+    findPipelineCoupling(id: string): Promise<HerokuPipelineCoupling | undefined> {
+        return orUndefined(this.getPipelineCoupling(id));
+    }
+
+    /** GET /apps/{app}/pipeline-couplings: the app's one coupling (404 when it is in no pipeline). */
+    getAppPipelineCoupling(app: string): Promise<HerokuPipelineCoupling> {
+        return this.client.get(`/apps/${seg(app)}/pipeline-couplings`);
+    }
+
+    findAppPipelineCoupling(app: string): Promise<HerokuPipelineCoupling | undefined> {
+        return orUndefined(this.getAppPipelineCoupling(app));
+    }
+
+    listPipelineCouplings(pipelineId: string): Promise<HerokuPipelineCoupling[]> {
+        return this.client.list(`/pipelines/${seg(pipelineId)}/pipeline-couplings`);
+    }
+
+    updatePipelineCoupling(id: string, body: { stage: PipelineStage }): Promise<HerokuPipelineCoupling> {
+        return this.client.patch(`/pipeline-couplings/${seg(id)}`, body);
+    }
+
+    deletePipelineCoupling(id: string): Promise<HerokuPipelineCoupling> {
+        return this.client.delete(`/pipeline-couplings/${seg(id)}`);
+    }
+
+    // --- pipeline promotions ------------------------------------------------------------------
+
+    /** POST /pipeline-promotions. Not retried on 5xx (a second promotion would release twice). */
+    createPipelinePromotion(body: PipelinePromotionCreateBody): Promise<HerokuPipelinePromotion> {
+        return this.client.post("/pipeline-promotions", body);
+    }
+
+    getPipelinePromotion(id: string): Promise<HerokuPipelinePromotion> {
+        return this.client.get(`/pipeline-promotions/${seg(id)}`);
+    }
+
+    listPromotionTargets(promotionId: string): Promise<HerokuPromotionTarget[]> {
+        return this.client.list(`/pipeline-promotions/${seg(promotionId)}/promotion-targets`);
     }
 }
 

@@ -6,8 +6,9 @@ import { randomUUID } from "node:crypto";
 import { Faults, FaultSettings } from "./faults";
 import { HerokuSchema, RouteMatch } from "./schema";
 import { AppRecord, DoubleHttpError, HerokuDoubleState, StateOptions } from "./state";
+import { PipelineState } from "./pipelines";
 
-export { Faults, HerokuDoubleState, HerokuSchema, DoubleHttpError };
+export { Faults, HerokuDoubleState, HerokuSchema, DoubleHttpError, PipelineState };
 export type { FaultSettings, StateOptions, RouteMatch };
 export type { FaultMode, QueuedFault, ScriptedFault } from "./faults";
 
@@ -50,6 +51,8 @@ export interface HerokuDouble {
     url: string;
     token: string;
     state: HerokuDoubleState;
+    /** Pipelines, couplings and promotions (test/heroku-double/pipelines.ts). */
+    pipelines: PipelineState;
     requests: RequestLogEntry[];
     faults: Faults;
     schemaViolations: SchemaViolation[];
@@ -80,6 +83,45 @@ const SCOPED_ATTACHMENT = ref("add-on-attachment", "scopedIdentity");
 const DOMAIN = ref("domain");
 const FORMATION = ref("formation");
 const RELEASE = ref("release");
+const PIPELINE = ref("pipeline");
+const PIPELINE_ID = ref("pipeline", "id");
+const COUPLING = ref("pipeline-coupling");
+const PROMOTION = ref("pipeline-promotion");
+const PROMOTION_ID = ref("pipeline-promotion", "id");
+
+/** Pipelines, pipeline couplings, promotions and their targets (the schema's `pipeline*` links). */
+function pipelineRoutes(p: PipelineState): Record<string, Handler> {
+    return {
+        "POST /pipelines": ({ body }) => ({ status: 201, body: p.pipelineJson(p.createPipeline(body as { name: string })) }),
+        "GET /pipelines": () => ({ list: [...p.pipelines.values()].map((x) => p.pipelineJson(x)) }),
+        [`GET /pipelines/${PIPELINE}`]: ({ params }) => ({ body: p.pipelineJson(p.pipeline(params[0])) }),
+        [`PATCH /pipelines/${PIPELINE_ID}`]: ({ params, body }) => ({ body: p.pipelineJson(p.updatePipeline(params[0], body as { name?: string })) }),
+        [`DELETE /pipelines/${PIPELINE_ID}`]: ({ params }) => ({ body: p.pipelineJson(p.deletePipeline(params[0])) }),
+        "POST /pipeline-couplings": ({ body }) => ({
+            status: 201,
+            body: p.couplingJson(p.createCoupling(body as { app: string; pipeline: string; stage: string })),
+        }),
+        "GET /pipeline-couplings": () => ({ list: p.couplingsOf().map((c) => p.couplingJson(c)) }),
+        [`GET /pipelines/${PIPELINE_ID}/pipeline-couplings`]: ({ params }) => ({ list: p.couplingsOf(params[0]).map((c) => p.couplingJson(c)) }),
+        [`GET /pipeline-couplings/${COUPLING}`]: ({ params }) => ({ body: p.couplingJson(p.coupling(params[0])) }),
+        [`PATCH /pipeline-couplings/${COUPLING}`]: ({ params, body }) => ({ body: p.couplingJson(p.updateCoupling(params[0], body as { stage?: string })) }),
+        [`DELETE /pipeline-couplings/${COUPLING}`]: ({ params }) => ({ body: p.couplingJson(p.deleteCoupling(params[0])) }),
+        [`GET /apps/${APP}/pipeline-couplings`]: ({ params }) => ({ body: p.couplingJson(p.couplingOfApp(params[0])) }),
+        "POST /pipeline-promotions": ({ body }) => ({
+            status: 201,
+            body: p.promotionJson(p.createPromotion(body as Parameters<PipelineState["createPromotion"]>[0])),
+        }),
+        [`GET /pipeline-promotions/${PROMOTION}`]: ({ params }) => {
+            const promotion = p.promotion(params[0]);
+            p.pollPromotion(promotion);
+            return { body: p.promotionJson(promotion) };
+        },
+        [`GET /pipeline-promotions/${PROMOTION_ID}/promotion-targets`]: ({ params }) => {
+            const promotion = p.promotion(params[0]);
+            return { list: promotion.targets.map((t) => p.targetJson(promotion, t)) };
+        },
+    };
+}
 
 /**
  * Routes keyed by "METHOD href-template". Bodies reach handlers only after validating against the
@@ -223,7 +265,8 @@ export async function startHerokuDouble(options: HerokuDoubleOptions = {}): Prom
     const token = options.token ?? `double-${randomUUID()}`;
     const requests: RequestLogEntry[] = [];
     const schemaViolations: SchemaViolation[] = [];
-    const handlers = routes(state);
+    const pipelines = new PipelineState(state);
+    const handlers = { ...routes(state), ...pipelineRoutes(pipelines) };
 
     const known = new Set(schema.links.map((l) => `${l.method} ${l.href}`));
     for (const key of Object.keys(handlers)) {
@@ -234,6 +277,7 @@ export async function startHerokuDouble(options: HerokuDoubleOptions = {}): Prom
         url: "",
         token,
         state,
+        pipelines,
         requests,
         faults,
         schemaViolations,
