@@ -10,6 +10,8 @@ import { App } from "./heroku/app";
 import { ConfigVars } from "./heroku/config-vars";
 import { Domain } from "./heroku/domain";
 import { Formation } from "./heroku/formation";
+import { defaultPipelineName, Pipeline } from "./heroku/pipeline";
+import { PipelineCoupling } from "./heroku/pipeline-coupling";
 import { HerokuMigration } from "./migration/heroku-migration";
 import { StackKind } from "./stack-kind";
 
@@ -52,6 +54,15 @@ export class Environment extends pulumi.ComponentResource {
             buildpacks: s.app.buildpacks,
             ...(s.app.team ? { team: s.app.team } : {}),
         }, { parent: this, protect: production });
+
+        // One Heroku pipeline from staging to production, so `herokuenv promote` ships staging's build (the slug) as
+        // is. Production owns it; staging joins it by name (a first staging run needs production's to exist).
+        if (s.kind === "production") {
+            const pipeline = new Pipeline(`${name}-pipeline`, { name: defaultPipelineName(s.app.name) }, { parent: this, protect: true });
+            new PipelineCoupling(`${name}-pipeline-coupling`, { pipeline: pipeline.pipelineId, app: this.app.appId, stage: "production" }, { parent: this });
+        } else if (s.kind === "staging" && s.productionAppName !== undefined) {
+            new PipelineCoupling(`${name}-pipeline-coupling`, { pipeline: defaultPipelineName(s.productionAppName), app: this.app.appId, stage: "staging" }, { parent: this });
+        }
 
         this.storage = new Storage(`${name}-storage`, {
             bucketPrefix: s.storage.bucketPrefix ?? s.app.name,

@@ -69,6 +69,7 @@ describe("environments of each kind", function () {
             "aws:s3/bucket:Bucket site-storage-static [protected]",
             `${H}Addon site-database [protected]`,
             `${H}App site-app [protected]`,
+            `${H}Pipeline site-pipeline [protected]`,
         ]);
         assert.equal(resource(production, `${H}Addon`, "site-database").inputs.plan, "heroku-postgresql:standard-0");
         assert.equal(production.resources.filter((r) => r.type === "aws:s3/bucketVersioning:BucketVersioning").length, 2);
@@ -77,7 +78,8 @@ describe("environments of each kind", function () {
 
     it("staging: production's resources minus versioning and protection, smaller plans, an internal hostname", function () {
         const withoutVersioning = kindsOf(production)
-            .filter((k) => !k.includes("BucketVersioning") && !k.includes("sendhub.com"))
+            // The pipeline is production's; staging only couples its app to it.
+            .filter((k) => !k.includes("BucketVersioning") && !k.includes("sendhub.com") && !k.endsWith("Pipeline site-pipeline [protected]"))
             .map((k) => k.replace(" [protected]", ""));
         assert.deepEqual(kindsOf(staging).filter((k) => !k.includes("sendhub.com")), withoutVersioning);
         assert.equal(resource(staging, `${H}Addon`, "site-database").inputs.plan, "heroku-postgresql:essential-1");

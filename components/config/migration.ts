@@ -98,6 +98,16 @@ export function migrationProblems(raw: Readonly<Record<string, unknown>>): Array
     const dns = (typeof raw.dns === "object" && raw.dns !== null ? raw.dns : {}) as { records?: Array<{ hostname?: unknown }> };
     const declared = new Set((dns.records ?? []).map((r) => r.hostname));
     const hostnames = Array.isArray(cutover.hostnames) ? cutover.hostnames : [];
+    const database = (typeof migration.database === "object" && migration.database !== null ? migration.database : {}) as Record<string, unknown>;
+    const maintenance = (typeof migration.maintenance === "object" && migration.maintenance !== null ? migration.maintenance : {}) as Record<string, unknown>;
+    if (database.url !== undefined && maintenance.oldSite === undefined) {
+        problems.push({
+            path: ["migration", "maintenance", "oldSite"],
+            message:
+                "a live source is copied while the old site is read-only: give its maintenance switch (command or url), " +
+                "or copy from a dump file (database.dumpFile) taken once the old site was stopped",
+        });
+    }
     if (raw.dns === undefined) problems.push({ path: ["migration", "cutover"], message: "needs herokuenv:dns (the Cloudflare zone whose records switch to Heroku)" });
     hostnames.forEach((h, i) => {
         if (raw.dns !== undefined && !declared.has(h)) {

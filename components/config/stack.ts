@@ -20,6 +20,8 @@ export interface EnvironmentSettings extends Omit<ValidatedEnvironment, "secretC
     missingSecretConfigVarNames: string[];
     secretConfigVars: pulumi.Output<Record<string, string>>;
     migration?: MigrationSettings;
+    /** For staging: production's app name (from its stack file), whose Heroku pipeline staging joins. */
+    productionAppName?: string;
 }
 
 // The SDK knows which keys were set with `--secret` but only exports the check internally; this is the same
@@ -124,6 +126,9 @@ export function loadEnvironmentSettings(opts: LoadOptions = {}): EnvironmentSett
         secretConfigVarNames: secretNames,
         missingSecretConfigVarNames: inheritedSecretNames.filter((n) => !secretNames.includes(n)).sort(),
         secretConfigVars: pulumi.secret(secretConfigVars),
+        ...(effective.kind === "staging" && typeof (production?.app as { name?: unknown } | undefined)?.name === "string"
+            ? { productionAppName: (production?.app as { name: string }).name }
+            : {}),
         ...(migration ? { migration: { ...migration, database: { ...migration.database, url: migration.database.url === undefined ? undefined : pulumi.secret(migration.database.url) } } } : {}),
     };
 }

@@ -124,9 +124,9 @@ export class HerokuMigration extends pulumi.ComponentResource {
             pulumi.all([seconds, figures, warnings]).apply(([s, f, w]): Omit<StepReport, "step" | "title"> => ({ status: "done", seconds: s, figures: f, warnings: w }));
         const recorded = {
             "maintenance-on": done(maintenanceOn.seconds, { app: m.maintenance.app, oldSite: m.maintenance.oldSite !== undefined }),
-            database: done(database.seconds, pulumi.all([database.rows, database.bytes, database.verified, database.tableResults]).apply(([rows, bytes, verified, tables]) => ({ rows, bytes, verified, tables: tables.length })), database.warnings),
+            database: done(database.seconds, pulumi.all([database.rows, database.bytes, database.verified, database.tableResults]).apply(([rows, bytes, verified, tables]) => ({ rows, bytes, verified, tables: tables?.length ?? 0 })), database.warnings),
             ...(files ? { files: done(files.seconds, pulumi.all([files.files, files.bytes, files.uploaded, files.skipped]).apply(([n, bytes, uploaded, skipped]) => ({ files: n, bytes, uploaded, skipped }))) } : {}),
-            ...(cutover ? { "dns-cutover": done(cutover.seconds, pulumi.all([cutover.switched, cutover.previousSslMode]).apply(([switched, previous]) => ({ records: switched.length, sslMode: m.cutover.sslMode, previousSslMode: previous }))) } : {}),
+            ...(cutover ? { "dns-cutover": done(cutover.seconds, pulumi.all([cutover.switched, cutover.previousSslMode]).apply(([switched, previous]) => ({ records: switched?.length ?? 0, sslMode: m.cutover.sslMode, previousSslMode: previous }))) } : {}),
             "maintenance-off": done(maintenanceOff.seconds, { app: m.maintenance.app }),
         };
         this.report = pulumi.all(recorded).apply((r) => {
