@@ -62,7 +62,7 @@ describe("the migration night's step providers in a fresh provider host", functi
         const { provider } = await serializeProvider(() => new MaintenanceStep("off", { app: "no-such-app", enabled: false, failure }));
         const h = await host(provider, { "heroku:apiKey": double.token, "heroku:apiUrl": double.url });
         const err = (await h.call("create", { app: "no-such-app", enabled: false }).catch((e: unknown) => e)) as ProviderError;
-        assert.match(err.message, /^migration step "5\/5 maintenance off" failed: Heroku API PATCH /apps/no-such-app failed: 404 not_found.*\. The site stays in maintenance\. Switch maintenance off by hand/i);
+        assert.match(err.message, /^migration step "5\/5 maintenance off" failed: Heroku API PATCH \/apps\/no-such-app failed: 404 not_found.*\. The site stays in maintenance\. Switch maintenance off by hand/i);
         assert.match(err.message, /run `pulumi up` again: it resumes from this step/);
         assert.equal(err.message.includes(double.token), false);
 
