@@ -39,6 +39,11 @@ function loadPack(): Served[] {
     };
     const entry = require.resolve(path.join(POLICY_DIR, "index.ts"));
     delete require.cache[entry];
+    // Other tests run the program under mocks, which clears this repository's modules from the require cache: load
+    // the policies module this test imported as the one index.ts gets, so "the module's own array" is one object.
+    const policiesPath = require.resolve(path.join(POLICY_DIR, "policies.ts"));
+    require.cache[policiesPath] ??= { id: policiesPath, filename: policiesPath, loaded: true, exports: policiesModule } as NodeJS.Module;
+    if (require.cache[policiesPath]?.exports !== policiesModule) (require.cache[policiesPath] as NodeJS.Module).exports = policiesModule;
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         require(entry);
