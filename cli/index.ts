@@ -9,6 +9,7 @@ export interface CliCommand {
 
 /** One module per command (cli/<command>.ts); loaded lazily so `--help` stays fast. */
 const COMMAND_MODULES: string[] = [
+    "./copy-db",
     "./doctor",
     "./migrate-db",
     "./promote",

@@ -1,0 +1,133 @@
+// Schema replay: the source's DDL as pg_dump prints it (pre-data before the rows, post-data after), read on the
+// copy's snapshot, without owners, privileges or tablespaces (a managed target has neither the roles nor the
+// tablespaces). The plain-text dump is split into its TOC entries ("-- Name: …; Type: …; Schema: …"), so post-data
+// can run on several connections: indexes and constraints in parallel, then partition index attachments, then
+// foreign keys, then the rest (triggers, rules, policies, materialized view refreshes) in dump order. Pure except
+// runPgDump.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export interface DumpEntry {
+    name: string;
+    /** pg_dump's TOC type: TABLE, INDEX, CONSTRAINT, FK CONSTRAINT, COMMENT, MATERIALIZED VIEW DATA, … */
+    type: string;
+    schema: string;
+    sql: string;
+}
+
+export interface Dump {
+    /** The session settings pg_dump prints first (search_path, check_function_bodies, …): run on every connection. */
+    preamble: string;
+    entries: DumpEntry[];
+}
+
+/** Finds pg_dump: $HEROKUENV_PG_DUMP, PATH, then Debian's and the PGDG layout. */
+export function findPgDump(explicit?: string): string {
+    const candidates = [explicit, process.env.HEROKUENV_PG_DUMP, ...(process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, "pg_dump"))];
+    for (const v of ["18", "17", "16", "15", "14"]) candidates.push(`/usr/lib/postgresql/${v}/bin/pg_dump`);
+    for (const c of candidates) if (c && fs.existsSync(c)) return c;
+    throw new Error("pg_dump not found (install the PostgreSQL client, e.g. apt-get install -y postgresql-client, or set HEROKUENV_PG_DUMP)");
+}
+
+/** Runs pg_dump for one section on the snapshot; returns its text (a schema: small). The URL goes in the environment. */
+export function runPgDump(pgDump: string, url: string, section: "pre-data" | "post-data", snapshot: string | undefined): Promise<string> {
+    const args = [`--section=${section}`, "--no-owner", "--no-privileges", "--no-tablespaces", "--no-subscriptions", "--no-security-labels", "--exclude-schema=herokuenv", "--no-password"];
+    if (snapshot) args.push(`--snapshot=${snapshot}`);
+    args.push("--dbname", url);
+    return new Promise((resolve, reject) => {
+        const child = spawn(pgDump, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PGCONNECT_TIMEOUT: "30" } });
+        const out: Buffer[] = [];
+        let err = "";
+        child.stdout.on("data", (d: Buffer) => out.push(d));
+        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        child.on("error", reject);
+        child.on("exit", (code) => (code === 0 ? resolve(Buffer.concat(out).toString("utf8")) : reject(new Error(`pg_dump --section=${section} exited with ${code}: ${err.trim()}`))));
+    });
+}
+
+const HEADER = /^--\n-- (?:Data for )?Name: (.*?); Type: (.*?); Schema: (.*?); Owner: .*\n(?:-- .*\n)*--\n/gm;
+
+/** Splits a plain-text dump into its preamble and entries; drops psql meta-commands (\restrict, \unrestrict). */
+export function parseDump(text: string): Dump {
+    const clean = text
+        .split("\n")
+        .filter((line) => !/^\\(un)?restrict\b/.test(line))
+        .join("\n");
+    const entries: DumpEntry[] = [];
+    let preamble: string | undefined;
+    let last: { name: string; type: string; schema: string; start: number } | undefined;
+    for (const m of clean.matchAll(HEADER)) {
+        const at = m.index ?? 0;
+        if (last) entries.push({ name: last.name, type: last.type, schema: last.schema, sql: clean.slice(last.start, at).trim() });
+        else preamble = clean.slice(0, at);
+        last = { name: m[1], type: m[2], schema: m[3], start: at + m[0].length };
+    }
+    if (last) entries.push({ name: last.name, type: last.type, schema: last.schema, sql: stripTrailer(clean.slice(last.start)).trim() });
+    else preamble = clean;
+    return { preamble: stripComments(preamble ?? ""), entries: entries.filter((e) => e.sql !== "") };
+}
+
+/** The end of a dump ("-- PostgreSQL database dump complete") is not part of the last entry. */
+function stripTrailer(sql: string): string {
+    const i = sql.indexOf("\n--\n-- PostgreSQL database dump complete");
+    return i >= 0 ? sql.slice(0, i) : sql;
+}
+
+function stripComments(sql: string): string {
+    return sql
+        .split("\n")
+        .filter((l) => !l.startsWith("--"))
+        .join("\n")
+        .trim();
+}
+
+/** A post-data entry with the comments that follow it (a comment needs its object). */
+export interface PostDataStep {
+    key: string;
+    label: string;
+    type: string;
+    sql: string;
+}
+
+/** Post-data in phases; the steps of one phase may run in parallel (phase "rest" runs in order). */
+export interface PostDataPlan {
+    indexes: PostDataStep[];
+    attach: PostDataStep[];
+    foreignKeys: PostDataStep[];
+    rest: PostDataStep[];
+}
+
+const ATTACHED = new Set(["COMMENT", "SECURITY LABEL", "ACL"]);
+
+export function planPostData(entries: DumpEntry[]): PostDataPlan {
+    const steps: PostDataStep[] = [];
+    for (const e of entries) {
+        const prev = steps[steps.length - 1];
+        if (ATTACHED.has(e.type) && prev) {
+            prev.sql += `\n${e.sql}`;
+            continue;
+        }
+        steps.push({ key: `post:${steps.length}:${e.type}:${e.schema}:${e.name}`, label: `${e.type.toLowerCase()} ${e.schema === "-" ? "" : `${e.schema}.`}${e.name}`, type: e.type, sql: e.sql });
+    }
+    const plan: PostDataPlan = { indexes: [], attach: [], foreignKeys: [], rest: [] };
+    for (const s of steps) {
+        if (s.type === "INDEX" || s.type === "CONSTRAINT") plan.indexes.push(s);
+        else if (s.type === "INDEX ATTACH") plan.attach.push(s);
+        else if (s.type === "FK CONSTRAINT") plan.foreignKeys.push(s);
+        else plan.rest.push(s);
+    }
+    // Largest first would be better; dump order (by table) is what we have without sizes.
+    return plan;
+}
+
+/** The table an index or constraint step builds on, as pg_dump names it ("public.users"), or undefined. */
+export function stepTable(step: PostDataStep): string | undefined {
+    const m = /^ALTER TABLE ONLY (\S+)\s/.exec(step.sql) ?? /^CREATE (?:UNIQUE )?INDEX \S+ ON (?:ONLY )?(\S+) /.exec(step.sql);
+    return m?.[1];
+}
+
+/** Pre-data entries that may fail on a managed target without changing the data (reported as warnings). */
+export function isTolerated(e: DumpEntry): boolean {
+    return e.type === "COMMENT" && /^COMMENT ON EXTENSION /.test(e.sql);
+}

@@ -1,0 +1,81 @@
+// The copy engine's pure parts: COPY text rows ↔ Row, pg_dump's text split into entries and post-data phases, the
+// ctid range plan, checksum sums of ranges, and the target guards' decisions.
+import * as assert from "node:assert/strict";
+import { TableHasher } from "../components/data/mysql-to-postgres/checksum";
+import { targetRefusal } from "../components/data/postgres-copy/guards";
+import { addDigests, EMPTY_DIGEST, planUnits, rangeCondition } from "../components/data/postgres-copy/ranges";
+import { decodeRow, encodeRow } from "../components/data/postgres-copy/row-codec";
+import { parseDump, planPostData } from "../components/data/postgres-copy/schema";
+import type { DataTable } from "../components/data/postgres-copy/catalog";
+
+describe("copy-db engine, pure parts", () => {
+    it("decodes and re-encodes COPY text rows: every escape, NULL, a literal \\N string, UTF-8", () => {
+        const values = [null, "\\N", "tab\there", "new\nline", "cr\rx", "back\\slash", "é☃", "", "\b\f\v"];
+        const line = encodeRow(values);
+        assert.equal(line, "\\N\t\\\\N\ttab\\there\tnew\\nline\tcr\\rx\tback\\\\slash\té☃\t\t\\b\\f\\v\n");
+        const buf = Buffer.from(line, "utf8");
+        assert.deepEqual(decodeRow(buf, 0, buf.length - 1, { buf: Buffer.alloc(4) }), values);
+        // Octal and hex-like escapes PostgreSQL may accept on input decode too.
+        const odd = Buffer.from("\\101\\x\tz", "latin1");
+        assert.deepEqual(decodeRow(odd, 0, odd.length, { buf: Buffer.alloc(16) }), ["Ax", "z"]);
+    });
+
+    it("splits a pg_dump text into its preamble and entries, dropping \\restrict", () => {
+        const text = [
+            "--", "-- PostgreSQL database dump", "--", "", "\\restrict abc", "", "SET statement_timeout = 0;", "SELECT pg_catalog.set_config('search_path', '', false);", "",
+            "--", "-- Name: t t_pkey; Type: CONSTRAINT; Schema: public; Owner: -", "--", "", "ALTER TABLE ONLY public.t", "    ADD CONSTRAINT t_pkey PRIMARY KEY (id);", "", "",
+            "--", "-- Name: CONSTRAINT t_pkey ON t; Type: COMMENT; Schema: public; Owner: -", "--", "", "COMMENT ON CONSTRAINT t_pkey ON public.t IS 'k';", "", "",
+            "--", "-- Name: u u_t_fk; Type: FK CONSTRAINT; Schema: public; Owner: -", "--", "", "ALTER TABLE ONLY public.u ADD CONSTRAINT u_t_fk FOREIGN KEY (t) REFERENCES public.t(id);", "", "",
+            "--", "-- Name: p_1_idx; Type: INDEX ATTACH; Schema: public; Owner: -", "--", "", "ALTER INDEX public.p_idx ATTACH PARTITION public.p_1_idx;", "", "",
+            "--", "-- Name: mv; Type: MATERIALIZED VIEW DATA; Schema: public; Owner: -", "--", "", "REFRESH MATERIALIZED VIEW public.mv;", "", "",
+            "--", "-- PostgreSQL database dump complete", "--", "", "\\unrestrict abc", "",
+        ].join("\n");
+        const dump = parseDump(text);
+        assert.equal(dump.preamble, "SET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);");
+        assert.deepEqual(dump.entries.map((e) => e.type), ["CONSTRAINT", "COMMENT", "FK CONSTRAINT", "INDEX ATTACH", "MATERIALIZED VIEW DATA"]);
+        assert.equal(dump.entries[4].sql, "REFRESH MATERIALIZED VIEW public.mv;");
+        const plan = planPostData(dump.entries);
+        assert.equal(plan.indexes.length, 1);
+        assert.match(plan.indexes[0].sql, /PRIMARY KEY[\s\S]*COMMENT ON CONSTRAINT/, "a comment runs with its object");
+        assert.equal(plan.foreignKeys.length, 1);
+        assert.equal(plan.attach.length, 1);
+        assert.deepEqual(plan.rest.map((s) => s.type), ["MATERIALIZED VIEW DATA"]);
+    });
+
+    it("splits large tables into ctid ranges, largest units first; the last range is open-ended", () => {
+        const table = (name: string, bytes: number): DataTable => ({ schema: "public", name, columns: [], primaryKey: [], uniqueIndexes: [], foreignKeys: [], estimatedRows: 0, bytes, pages: Math.ceil(bytes / 8192), dumpName: `public.${name}` });
+        const units = planUnits([table("small", 1 << 20), table("big", 100 << 20)], { splitLargerThan: 32 << 20, chunkBytes: 32 << 20, tidRangeScan: true });
+        const big = units.filter((u) => u.name === "big");
+        assert.equal(big.length, 4);
+        assert.equal(units[units.length - 1].name, "small");
+        assert.equal(rangeCondition(big.find((u) => u.part?.index === 1)!), "ctid >= '(0,0)'::tid AND ctid < '(3200,0)'::tid");
+        assert.equal(rangeCondition(big.find((u) => u.part?.index === 4)!), "ctid >= '(9600,0)'::tid");
+        assert.equal(rangeCondition(units.find((u) => u.name === "small")!), undefined);
+        assert.equal(planUnits([table("big", 100 << 20)], { splitLargerThan: 32 << 20, chunkBytes: 32 << 20, tidRangeScan: false }).length, 1, "no TID range scan: no split");
+    });
+
+    it("adds range checksums into the table checksum (order-independent sums)", () => {
+        const rows = ["1\ta", "2\tb", "3\tc", "4\td"];
+        const hash = (lines: string[]): string => {
+            const h = new TableHasher();
+            for (const l of lines) {
+                const b = Buffer.from(l);
+                h.bytes(b, 0, b.length, false);
+                h.endRow();
+            }
+            return h.digest();
+        };
+        assert.equal(addDigests(addDigests(EMPTY_DIGEST, hash(rows.slice(0, 1))), hash(rows.slice(1))), hash(rows));
+        assert.equal(hash([]), EMPTY_DIGEST);
+    });
+
+    it("refuses production by marker or by declaration, sandboxes without scrubbing, unknown markers", () => {
+        assert.match(targetRefusal({ kinds: ["production"], stacks: ["production"] }, "staging", true) ?? "", /production.*stack production/);
+        assert.match(targetRefusal({ kinds: [], stacks: [] }, "production" as never, true) ?? "", /production/);
+        assert.match(targetRefusal({ kinds: ["sandbox"], stacks: [] }, undefined, false) ?? "", /unscrubbed/);
+        assert.equal(targetRefusal({ kinds: ["sandbox"], stacks: [] }, undefined, true), undefined);
+        assert.match(targetRefusal({ kinds: ["prod"], stacks: [] }, undefined, true) ?? "", /unknown environment marker/);
+        assert.equal(targetRefusal({ kinds: ["staging"], stacks: [] }, "staging", false), undefined);
+        assert.equal(targetRefusal({ kinds: [], stacks: [] }, undefined, false), undefined);
+    });
+});
