@@ -8,6 +8,7 @@
 //   - herokuenv through bin/herokuenv (ts-node, as users run it) and as compiled JavaScript (tsc output);
 //   - pgloader (Debian package) with the settings that keep it inside its heap on this data (its defaults run out);
 //   - the physical limit: MariaDB SELECT … INTO OUTFILE, then psql \copy of those files into index-less tables.
+//   - herokuenv reading a dump file of the same data (written by mariadb-dump, not timed) instead of the live server;
 // Prints rows/s, MB/s (of the tab-separated data volume), peak RSS (GNU time, the process and its children) and ratios.
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -139,6 +140,11 @@ async function main(): Promise<void> {
         await run(path.join(REPO, "node_modules", ".bin", "tsc"), ["-p", path.join(REPO, "tsconfig.json"), "--outDir", build, "--noEmit", "false", "--sourceMap", "false", "--noEmitOnError", "false"]).catch(() => undefined);
         fs.symlinkSync(path.join(REPO, "node_modules"), path.join(build, "node_modules"));
 
+        // The same data as a dump file, written by mariadb-dump (its defaults: extended INSERTs, UTC), outside the timings.
+        const dumpFile = path.join(os.tmpdir(), `herokuenv-bench-${process.pid}.sql`);
+        await run("mariadb-dump", ["--no-defaults", "--protocol=TCP", "--host=127.0.0.1", `--port=${my.port}`, "--user=root", `--result-file=${dumpFile}`, "benchdb"]);
+        process.stderr.write(`dump file: ${(fs.statSync(dumpFile).size / 1024 / 1024).toFixed(1)} MiB\n`);
+
         const serversCpu = (): number => serverCpu(my.pid) + serverCpu(pg.pid);
         let volumeBytes = 0;
 
@@ -170,10 +176,10 @@ async function main(): Promise<void> {
             return { seconds: exported + copied, peakRssKb: 0, ok: true, cpu: serversCpu() - cpuBefore + toolCpu, note: `export ${exported.toFixed(1)}s + copy ${copied.toFixed(1)}s` };
         };
 
-        const herokuenvRun = async (label: string, command: string[], verify: boolean, i: number): Promise<Measurement> => {
+        const herokuenvRun = async (label: string, command: string[], verify: boolean, i: number, from = source): Promise<Measurement> => {
             const target = await pg.createDatabase(`${label}_${i}`);
             const cpuBefore = serversCpu();
-            const m = await timed(process.execPath, [...command, "migrate-db", "--from", source, "--to", target, "--no-progress", ...(verify ? [] : ["--no-verify"])], { cwd: REPO });
+            const m = await timed(process.execPath, [...command, "migrate-db", "--from", from, "--to", target, "--no-progress", ...(verify ? [] : ["--no-verify"])], { cwd: REPO });
             if (!m.ok) throw new Error(`${label} failed:\n${m.output}`);
             return { ...m, cpu: (m.cpu ?? 0) + serversCpu() - cpuBefore };
         };
@@ -206,6 +212,7 @@ async function main(): Promise<void> {
         const physical: Measurement[] = [];
         const compiled: Measurement[] = [];
         const compiledNoVerify: Measurement[] = [];
+        const fromDump: Measurement[] = [];
         const tsnode: Measurement[] = [];
         const pgloader: Measurement[] = [];
         const compiledCli = [path.join(build, "cli", "index.js")];
@@ -215,6 +222,7 @@ async function main(): Promise<void> {
                 ["herokuenv compiled", compiled, () => herokuenvRun("compiled", compiledCli, true, i)],
                 ["pgloader", pgloader, () => pgloaderRun(i)],
                 ["herokuenv --no-verify", compiledNoVerify, () => herokuenvRun("noverify", compiledCli, false, i)],
+                ["herokuenv from the dump file", fromDump, () => herokuenvRun("dump", compiledCli, true, i, dumpFile)],
                 ["herokuenv ts-node", tsnode, () => herokuenvRun("tsnode", [path.join(REPO, "bin", "herokuenv")], true, i)],
             ];
             for (const [label, list, step] of steps) {
@@ -229,12 +237,15 @@ async function main(): Promise<void> {
         const results: [string, ReturnType<typeof summarize>][] = [
             ["herokuenv, compiled JS, verified (default)", summarize(compiled)],
             ["herokuenv, compiled JS, --no-verify", summarize(compiledNoVerify)],
+            ["herokuenv, compiled JS, verified, from the mariadb-dump file", summarize(fromDump)],
             ["herokuenv, bin/herokuenv (ts-node), verified", summarize(tsnode)],
             ["pgloader (tuned: workers 2, concurrency 1, prefetch 10000)", summarize(pgloader)],
             ["physical limit (INTO OUTFILE + \\copy, no indexes)", { ...summarize(physical), rss: NaN }],
         ];
-        const base = results[3][1];
-        const limit = results[4][1];
+        const base = results[4][1];
+        const limit = results[5][1];
+        const live = results[0][1];
+        const dump = results[2][1];
         const lines = [
             `dataset: ${rows} rows, ${mb.toFixed(1)} MiB of tab-separated data; ${runs} interleaved runs, medians; ${os.cpus().length} cores; load average at the end ${os.loadavg()[0].toFixed(1)}`,
             `pgloader with its defaults: ${defaultsNote} (peak ${(defaults.peakRssKb / 1024).toFixed(0)} MiB)`,
@@ -245,7 +256,13 @@ async function main(): Promise<void> {
                 `| ${name} | ${r.seconds.toFixed(1)} s | ${Math.round(rows / r.seconds).toLocaleString("en")} | ${(mb / r.seconds).toFixed(1)} | ${r.cpu.toFixed(1)} | ${Number.isNaN(r.rss) ? "—" : `${r.rss.toFixed(0)} MiB`} | ${(base.seconds / r.seconds).toFixed(2)}× | ${(r.cpu / base.cpu).toFixed(2)} | ${Number.isNaN(r.rss) ? "—" : (r.rss / base.rss).toFixed(2)} | ${(r.seconds / limit.seconds).toFixed(2)}× |`,
             ),
         ];
+        lines.push(
+            "",
+            `dump source: ${(live.seconds / dump.seconds).toFixed(2)}× the live source's throughput (target ≥ 0.8), ${(base.seconds / dump.seconds).toFixed(2)}× pgloader's (target ≥ 1.6), ` +
+                `${(dump.rss / base.rss).toFixed(2)} of pgloader's peak RSS (target ≤ 0.33)`,
+        );
         process.stdout.write(`${lines.join("\n")}\n`);
+        fs.rmSync(dumpFile, { force: true });
         fs.rmSync(build, { recursive: true, force: true });
     } finally {
         await Promise.all([my.stop(), pg.stop()]);

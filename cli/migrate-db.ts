@@ -1,4 +1,5 @@
-// herokuenv migrate-db: MySQL/MariaDB → PostgreSQL through the same engine as the MySqlToPostgres resource.
+// herokuenv migrate-db: MySQL/MariaDB (a live server or a dump file) → PostgreSQL through the same engine as the
+// MySqlToPostgres resource.
 // Argument parsing, progress display and exit codes only; defaults, limits and their validation are the engine's
 // (components/data/mysql-to-postgres/options.ts). Exit 0: migrated and verified; 1: the migration failed (copy
 // error, verification difference); 2: nothing was written (bad arguments, unsafe target, schema or data problems);
@@ -9,12 +10,11 @@ import {
     CHOICES,
     DEFAULTS,
     TRANSFORMS,
-    columnOverrideProblem,
     migrate,
+    parseColumnSpec,
     optionProblem,
     MigrationError,
     type ColumnOverride,
-    type Coercion,
     type MigrationEvent,
     type MigrationReport,
 } from "../components/data/mysql-to-postgres";
@@ -40,19 +40,12 @@ export function parseColumnOverride(spec: string, previous: Record<string, Colum
     const eq = spec.indexOf("=");
     if (eq < 0 || spec.lastIndexOf(".", eq) < 0) throw new InvalidArgumentError(`expected table.column=type[:transform], got ${spec}`);
     const key = spec.slice(0, eq);
-    const value = spec.slice(eq + 1);
-    const override: ColumnOverride = {};
-    if (value === "skip") override.skip = true;
-    else {
-        const colon = value.lastIndexOf(":");
-        const transform = colon >= 0 ? value.slice(colon + 1) : "";
-        const type = colon >= 0 ? value.slice(0, colon) : value;
-        if (transform !== "") override.transform = transform as Coercion;
-        if (type !== "") override.type = type;
+    // The same parser as the resource's `columns` strings (options.ts).
+    try {
+        return { ...previous, [key]: parseColumnSpec(key, spec.slice(eq + 1)) };
+    } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
     }
-    const problem = columnOverrideProblem(key, override);
-    if (problem) throw new InvalidArgumentError(problem);
-    return { ...previous, [key]: override };
 }
 
 /** The final summary: one line per table, then totals. */
@@ -138,7 +131,7 @@ export function register(program: Command): void {
     program
         .command("migrate-db")
         .description("Copy a MySQL/MariaDB database into PostgreSQL: streamed, verified by checksums, resumable")
-        .option("--from <url>", "source mysql://user:password@host:port/database (default: $HEROKUENV_MIGRATE_FROM)")
+        .option("--from <url|dump>", "source mysql://user:password@host:port/database, or a dump file (dump.sql, dump.sql.gz from mysqldump, mariadb-dump or SequelPro) (default: $HEROKUENV_MIGRATE_FROM)")
         .option("--to <url>", "target postgres://user:password@host:port/database (default: $HEROKUENV_MIGRATE_TO or $DATABASE_URL)")
         .option("--schema <mode>", `create the PostgreSQL schema, or load into an existing one: ${choices("schema")}`, validated("schema"), DEFAULTS.schema)
         .option("--overwrite", "replace (create) or empty (existing) target tables that already hold data")

@@ -1,6 +1,9 @@
 // The MySqlToPostgres dynamic resource as `pulumi up` runs it: serialized under mocks through ts-node, then driven
 // in a fresh plain-Node process (test/helpers/provider-host) against real MariaDB and PostgreSQL servers.
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MySqlToPostgres, type MySqlToPostgresArgs, type MySqlToPostgresInputs, type MySqlToPostgresOutputs } from "../components/data/mysql-to-postgres/resource";
@@ -10,6 +13,7 @@ import { loadMySql, withPg } from "./helpers/mysql-to-postgres";
 import { ProviderHost, serializeProvider, type ProviderError } from "./helpers/provider-host";
 import { isSecretValue, unwrap } from "./helpers/pulumi-program";
 import { mariadbQuery, startMariaDb, startPostgres, type MariaDbServer, type PostgresServer } from "./helpers/servers";
+import { startHerokuDouble } from "./heroku-double";
 
 const MYSQL_PASSWORD = "my-Sup3r_secret-pw";
 const PG_PASSWORD = "pg-Sup3r_secret-pw";
@@ -101,7 +105,7 @@ describe("MySqlToPostgres dynamic resource @servers", function () {
         assert.deepEqual(preview.failures, []);
 
         const wrong = { ...(await host.call<{ inputs: MySqlToPostgresInputs }>("check", {}, { ...inputs, sourceMaintenance: true })).inputs };
-        wrong.source = wrong.source.replace("/sakila", "/no_such_db");
+        wrong.source = (wrong.source as string).replace("/sakila", "/no_such_db");
         const err = await host.call("create", wrong).then(
             () => assert.fail("create must fail"),
             (e: ProviderError) => e,
@@ -189,5 +193,74 @@ describe("MySqlToPostgres dynamic resource @servers", function () {
         const urls = await host.call<{ failures: { property: string; reason: string }[] }>("check", {}, { ...inputs, source: "http://x/db", target: "" });
         assert.deepEqual(urls.failures.map((f) => f.property), ["source", "target"]);
         assert.match(urls.failures[0].reason, /must start with mysql:\/\//);
+    });
+
+    it("reads a dump file (made absolute at program time, no maintenance guard) into the Heroku app's DATABASE_URL read at run time, with --column strings and a failure hint", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "herokuenv-resource-dump-"));
+        const u = new URL(my.url);
+        const dump = path.join(dir, "sakila.sql");
+        execFileSync("mariadb-dump", ["--no-defaults", "--protocol=TCP", `--host=${u.hostname}`, `--port=${u.port}`, "--user=root", `--result-file=${dump}`, "sakila", "language", "film_text"]);
+        await pg.createDatabase("fromdump");
+        await withPg(pg.url, (c) => c.query("ALTER DATABASE fromdump OWNER TO app"));
+        const dumpTarget = target.replace("/resource", "/fromdump");
+        const double = await startHerokuDouble();
+        try {
+            const app = double.state.createApp({ name: "new-app" });
+            double.state.patchConfigVars(app.id, { DATABASE_URL: dumpTarget });
+            const cwd = process.cwd();
+            process.chdir(dir);
+            let s: Awaited<ReturnType<typeof serializeProvider>>;
+            try {
+                s = await serializeProvider(
+                    () =>
+                        new MySqlToPostgres("migration", {
+                            dumpFile: "sakila.sql",
+                            targetApp: "new-app",
+                            targetConfigVar: "DATABASE_URL",
+                            columns: { "film_text.description": "varchar(2000)", "language.last_update": "timestamp" },
+                            failureHint: { step: "database", next: "Fix the dump and" },
+                        }),
+                );
+            } finally {
+                process.chdir(cwd);
+            }
+            const inputs = unwrap(s.inputs) as Record<string, unknown>;
+            assert.equal(inputs.dumpFile, dump, "the path is absolute in the inputs");
+            assert.equal(inputs.target, undefined);
+            assert.ok(!JSON.stringify(inputs).includes(PG_PASSWORD), "the target URL is not an input");
+            host = await ProviderHost.start(s.provider, { config: { "heroku:apiKey": double.token, "heroku:apiUrl": double.url } });
+            const checked = await host.call<{ inputs: MySqlToPostgresInputs; failures: unknown[] }>("check", {}, inputs);
+            assert.deepEqual(checked.failures, [], "a dump needs no maintenance guard");
+            assert.deepEqual(checked.inputs.columns, { "film_text.description": { type: "varchar(2000)" }, "language.last_update": { type: "timestamp" } });
+            const created = await host.call<{ id: string; outs: MySqlToPostgresOutputs }>("create", checked.inputs);
+            assert.equal(created.outs.verified, true);
+            assert.equal(created.outs.rows, 6 + 1000);
+            assert.ok(created.outs.seconds > 0 && created.outs.seconds < 120, `seconds output (${created.outs.seconds})`);
+            assertNoSecrets(JSON.stringify(created.outs), "outputs");
+            const type = await withPg(dumpTarget, async (c) => (await c.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'language' AND column_name = 'last_update'")).rows[0].data_type);
+            assert.equal(type, "timestamp without time zone", "the string override applied");
+            const read = await host.call<{ props: MySqlToPostgresOutputs }>("read", created.id, created.outs);
+            assert.equal(read.props.verified, true);
+            assert.ok(double.requests.some((r) => r.method === "GET" && /\/apps\/new-app\/config-vars$/.test(r.path)), "the URL came from GET /apps/{app}/config-vars");
+            double.assertNoSchemaViolations();
+
+            // Exactly one source and one target; a bad string override is refused with the CLI's words.
+            const both = await host.call<{ failures: { property: string; reason: string }[] }>("check", {}, { ...inputs, source: source, target: dumpTarget });
+            assert.deepEqual(both.failures.map((f) => f.property), ["source", "target"]);
+            assert.match(both.failures[0].reason, /exactly one source/);
+            const neither = await host.call<{ failures: { property: string }[] }>("check", {}, { ...inputs, dumpFile: undefined, targetApp: undefined, targetConfigVar: undefined });
+            assert.deepEqual(neither.failures.map((f) => f.property), ["source", "target", "sourceMaintenance"]);
+            const badColumn = await host.call<{ failures: { property: string; reason: string }[] }>("check", {}, { ...inputs, columns: { "film_text.description": "text:frobnicate" } });
+            assert.match(badColumn.failures[0]?.reason ?? "", /unknown transform "frobnicate"/);
+
+            // A missing config var fails the step with the hint, naming neither the URL nor a password.
+            double.state.patchConfigVars(app.id, { DATABASE_URL: null });
+            const err = await host.call("create", checked.inputs).then(() => assert.fail("must fail"), (e: ProviderError) => e);
+            assert.match(err.message, /migration step "database" failed: .*new-app has no config var DATABASE_URL.*The site stays in maintenance\. Fix the dump and/);
+            assertNoSecrets(`${err.message}\n${host.stderr}`, "the failed create");
+        } finally {
+            await double.stop();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

@@ -7,9 +7,9 @@ import { TableHasher } from "./checksum";
 import { CopyBuffer, encodeRawRow, encodeValue, type ColumnState, type RowLayout } from "./copy-encode";
 import { MigrationError, placeText, serverError } from "./errors";
 import { quoteIdent } from "./identifiers";
-import { query as myQuery, selectSql, streamRawRows, type MySqlConnection } from "./mysql-source";
 import type { ResolvedOptions } from "./options";
 import type { TablePlan } from "./plan";
+import type { RowStream, TableReader } from "./source";
 import type { ColumnPlan } from "./types";
 
 /** COPY text is sent in chunks of this size. */
@@ -56,7 +56,7 @@ function failingColumn(buf: Buffer, starts: Int32Array, ends: Int32Array, states
 }
 
 /** Streams MySQL rows into COPY FROM STDIN with backpressure both ways; hashes the source side on the way. */
-export async function copyTable(plan: TablePlan, layout: Layout, hasher: TableHasher, my: MySqlConnection, pg: Client, opts: ResolvedOptions): Promise<{ rows: number; bytes: number }> {
+export async function copyTable(plan: TablePlan, layout: Layout, hasher: TableHasher, reader: TableReader, pg: Client, opts: ResolvedOptions): Promise<{ rows: number; bytes: number }> {
     const table = plan.source.name;
     const columns = layout.columns.map((c) => quoteIdent(c.target)).join(", ");
     const copy = pg.query(copyFrom(`COPY ${plan.qualifiedTarget} (${columns}) FROM STDIN`));
@@ -70,13 +70,8 @@ export async function copyTable(plan: TablePlan, layout: Layout, hasher: TableHa
     const copyFailed = new Promise<never>((_resolve, reject) => copy.on("error", (err: Error) => reject(err)));
     copyFailed.catch(() => undefined);
 
-    try {
-        await myQuery(my, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
-    } catch (err) {
-        copy.destroy(err as Error);
-        throw serverError("source", err, { table });
-    }
-    const stream = streamRawRows(my, selectSql(table, layout.columns.map((c) => c.selectExpr)), (buf, starts, ends) => {
+    let stream: RowStream | undefined;
+    const onRow = (buf: Buffer, starts: Int32Array, ends: Int32Array): void => {
         if (failure) return;
         try {
             encodeRawRow(buf, starts, ends, out, hasher, states, layout);
@@ -84,8 +79,8 @@ export async function copyTable(plan: TablePlan, layout: Layout, hasher: TableHa
         } catch (err) {
             const column = failingColumn(buf, starts, ends, states);
             failure = new MigrationError(`${placeText("source", { table, column })}: row ${rows + 1}: ${(err as Error).message}`, "failed");
-            stream.pause();
-            my.destroy();
+            stream?.pause();
+            reader.abort();
             return;
         }
         if (out.pos >= FLUSH_AT) {
@@ -93,10 +88,10 @@ export async function copyTable(plan: TablePlan, layout: Layout, hasher: TableHa
             bytes += chunk.length;
             if (!copy.write(chunk) && !waitingDrain) {
                 waitingDrain = true;
-                stream.pause();
+                stream?.pause();
                 copy.once("drain", () => {
                     waitingDrain = false;
-                    stream.resume();
+                    stream?.resume();
                 });
             }
             const now = Date.now();
@@ -105,9 +100,16 @@ export async function copyTable(plan: TablePlan, layout: Layout, hasher: TableHa
                 opts.emit({ type: "table-progress", table, rows, bytes });
             }
         }
-    });
+    };
     try {
-        await Promise.race([stream.done.catch((err: unknown) => Promise.reject(serverError("source", err, { table }))), copyFailed.catch((err: unknown) => Promise.reject(serverError("target", err, { table })))]);
+        stream = await reader.stream(plan, layout.columns, onRow);
+    } catch (err) {
+        copy.destroy(err as Error);
+        await copyFailed.catch(() => undefined);
+        throw serverError("source", err, { table });
+    }
+    try {
+        await Promise.race([(stream as RowStream).done.catch((err: unknown) => Promise.reject(serverError("source", err, { table }))), copyFailed.catch((err: unknown) => Promise.reject(serverError("target", err, { table })))]);
     } catch (err) {
         failure ??= err as MigrationError;
     }
@@ -117,7 +119,7 @@ export async function copyTable(plan: TablePlan, layout: Layout, hasher: TableHa
         throw new MigrationError(`${table}: copy failed: ${failure.message}`, "failed");
     }
     try {
-        await myQuery(my, "COMMIT");
+        await reader.finish();
     } catch (err) {
         throw serverError("source", err, { table });
     }

@@ -8,8 +8,8 @@ import { MigrationError, onSide } from "./errors";
 import { quoteIdent } from "./identifiers";
 import { prepareTargets, loadUnit } from "./load";
 import { isUnitReady, loadUnits, type LoadUnit } from "./load-order";
-import { closeMySql, connectMySql, enumsWithEmptyValue, parseMySqlUrl, readCatalog, runProbes, type MySqlConnection, type MySqlLocation } from "./mysql-source";
-import { migrateOptionProblems, withDefaults, type MigrateOptions, type ResolvedOptions } from "./options";
+import { openSource, type MigrationSource } from "./source";
+import { isDumpSource, migrateOptionProblems, withDefaults, type MigrateOptions, type ResolvedOptions } from "./options";
 import {
     clearProgress,
     connectPostgres,
@@ -20,7 +20,6 @@ import {
     recordProgress,
     resetSequence,
     schemaExists,
-    sourceFingerprint,
     type ProgressRecord,
 } from "./pg-target";
 import { planCreate, planExisting, selectTables, splitOverrideKey, targetName, type TablePlan } from "./plan";
@@ -42,7 +41,8 @@ export function resolveOptions(options: MigrateOptions): ResolvedOptions {
 
 /** Runs the migration. Throws MigrationError (messages never contain connection strings). */
 export async function migrate(options: MigrateOptions): Promise<MigrationReport> {
-    const secrets = secretsOf(options.from, options.to);
+    // A dump file's path is not a secret; a mysql:// URL is.
+    const secrets = secretsOf(typeof options.from === "string" && isDumpSource(options.from) ? undefined : options.from, options.to);
     try {
         return await migrateUnsafe(resolveOptions(options));
     } catch (err) {
@@ -57,24 +57,24 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
 async function migrateUnsafe(opts: ResolvedOptions): Promise<MigrationReport> {
     const started = Date.now();
     const { mode } = opts;
-    const location = parseMySqlUrl(opts.from);
     const planOptions = { targetSchema: opts.targetSchema, sourceTimeZone: opts.sourceTimeZone, enumAs: opts.enumAs, datetimeType: opts.datetimeType, identifierCase: opts.identifierCase, columns: opts.columns };
-    const source = sourceFingerprint(location);
     const warnings: MigrationWarning[] = [];
     const warn = (w: MigrationWarning): void => {
         warnings.push(w);
         opts.emit({ type: "warning", warning: w });
     };
 
-    const my = await onSide("source", {}, () => connectMySql(location));
+    const src = await onSide("source", {}, () => openSource(opts.from));
+    const source = src.fingerprint;
     let pg: Client | undefined;
     try {
         pg = await onSide("target", {}, () => connectPostgres(opts.to, opts.sourceTimeZone));
         const target = pg;
         const onTarget = <T>(work: () => Promise<T>, table?: string): Promise<T> => onSide("target", { table }, work);
         opts.emit({ type: "phase", name: "catalog" });
-        const catalog = await onSide("source", {}, () => readCatalog(my, location.database));
+        const catalog = await onSide("source", {}, () => src.readCatalog());
         const selected = selectTables(catalog, opts.tables);
+        for (const w of src.warnings) if (!w.table || selected.some((t) => t.name === w.table)) warn(w);
         for (const u of catalog.unsupported) {
             warn({ kind: "unsupported-object", table: u.table, message: `${u.kind} ${u.name}${u.table ? ` (on ${u.table})` : ""} is not migrated: recreate it in PostgreSQL if the application needs it` });
         }
@@ -94,7 +94,7 @@ async function migrateUnsafe(opts: ResolvedOptions): Promise<MigrationReport> {
         let plans: TablePlan[];
         let targetTables = new Map<string, TargetTable>();
         if (mode === "create") {
-            const enumEmpties = await onSide("source", {}, () => enumsWithEmptyValue(my, selected));
+            const enumEmpties = await onSide("source", {}, () => src.enumsWithEmptyValue(selected));
             plans = planCreate(catalog, selected, planOptions, enumEmpties);
         } else {
             targetTables = await onTarget(() => readTargetTables(target, schema));
@@ -126,7 +126,7 @@ async function migrateUnsafe(opts: ResolvedOptions): Promise<MigrationReport> {
 
         // Data-dependent problems (values the conversion cannot carry, or the target does not accept), decided on
         // the source before any row is written.
-        const found = await probeProblems(my, pending);
+        const found = await probeProblems(src, pending);
         if (found.length > 0) throw new MigrationError("cannot migrate: the source data does not fit the target types; nothing was written", "problems", found);
 
         await prepareTargets(target, pending, opts);
@@ -137,7 +137,7 @@ async function migrateUnsafe(opts: ResolvedOptions): Promise<MigrationReport> {
             const record = progress.get(plan.target);
             if (isDone(plan) && record) reports.set(plan.target, skippedReport(plan, record));
         }
-        await loadAll(loadUnits(mode, pending, targetTables), opts, location, source, reports);
+        await loadAll(loadUnits(mode, pending, targetTables), opts, src, source, reports);
 
         // Foreign keys (create mode) and sequences.
         opts.emit({ type: "phase", name: "finalize" });
@@ -157,17 +157,18 @@ async function migrateUnsafe(opts: ResolvedOptions): Promise<MigrationReport> {
             seconds: (Date.now() - started) / 1000,
         };
     } finally {
-        await closeMySql(my);
+        await src.close();
         await pg?.end().catch(() => undefined);
     }
 }
 
 /** Runs every pending table's probes on the source; returns the problems they found. */
-async function probeProblems(my: MySqlConnection, pending: TablePlan[]): Promise<string[]> {
+async function probeProblems(src: MigrationSource, pending: TablePlan[]): Promise<string[]> {
     const found: string[] = [];
-    for (const plan of pending) {
-        if (plan.probes.length === 0) continue;
-        const values = await onSide("source", { table: plan.source.name }, () => runProbes(my, plan.source.name, plan.probes.map((p) => p.expr)));
+    const probed = pending.filter((p) => p.probes.length > 0);
+    const results = probed.length > 0 ? await onSide("source", {}, () => src.probe(probed)) : new Map<string, (string | null)[]>();
+    for (const plan of probed) {
+        const values = results.get(plan.source.name) ?? [];
         plan.probes.forEach((probe, i) => {
             const problem = probe.evaluate(values[i]);
             if (problem) found.push(problem);
@@ -181,22 +182,22 @@ function skippedReport(plan: TablePlan, record: ProgressRecord): TableReport {
 }
 
 /** Loads the units on `concurrency` workers, each with its own MySQL and PostgreSQL connection, in load order. */
-async function loadAll(units: LoadUnit[], opts: ResolvedOptions, location: MySqlLocation, source: string, reports: Map<string, TableReport>): Promise<void> {
+async function loadAll(units: LoadUnit[], opts: ResolvedOptions, src: MigrationSource, source: string, reports: Map<string, TableReport>): Promise<void> {
     const loaded = new Set<string>(reports.keys());
     const inRun = new Set(units.flatMap((u) => u.plans.map((p) => p.target)));
     await runWorkerPool(units, {
         concurrency: opts.concurrency,
         setup: async () => {
-            const my = await onSide("source", {}, () => connectMySql(location));
+            const my = await onSide("source", {}, () => src.openReader());
             try {
                 return { my, pg: await onSide("target", {}, () => connectPostgres(opts.to, opts.sourceTimeZone)) };
             } catch (err) {
-                await closeMySql(my).catch(() => undefined);
+                await my.close().catch(() => undefined);
                 throw err;
             }
         },
         teardown: async ({ my, pg }) => {
-            await closeMySql(my).catch(() => undefined);
+            await my.close().catch(() => undefined);
             await pg.end().catch(() => undefined);
         },
         ready: (unit) => isUnitReady(unit, loaded, inRun),

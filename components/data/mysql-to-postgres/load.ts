@@ -7,10 +7,10 @@ import { copyTable, layoutOf } from "./copy";
 import { MigrationError, onSide } from "./errors";
 import { qualify, quoteIdent } from "./identifiers";
 import type { LoadUnit } from "./load-order";
-import type { MySqlConnection } from "./mysql-source";
 import type { ResolvedOptions } from "./options";
 import { isTableEmpty, listTables, recordProgress, restartIdentity } from "./pg-target";
 import type { TablePlan } from "./plan";
+import type { TableReader } from "./source";
 import type { MigrationWarning, TableReport } from "./types";
 import { verifyTable } from "./verify";
 
@@ -64,7 +64,7 @@ export async function prepareTargets(pg: Client, pending: TablePlan[], opts: Res
 }
 
 /** Loads the tables of one unit in one PostgreSQL transaction; returns their reports once committed. */
-export async function loadUnit(unit: LoadUnit, my: MySqlConnection, pg: Client, opts: ResolvedOptions, source: string): Promise<TableReport[]> {
+export async function loadUnit(unit: LoadUnit, my: TableReader, pg: Client, opts: ResolvedOptions, source: string): Promise<TableReport[]> {
     const tables = unit.plans.map((p) => p.source.name).join(", ");
     await onSide("target", { table: tables }, () => pg.query("BEGIN"));
     try {
@@ -98,7 +98,7 @@ export async function loadUnit(unit: LoadUnit, my: MySqlConnection, pg: Client, 
 }
 
 /** Copies one table inside the caller's transaction: DDL (create mode), COPY, verification, indexes, identity. */
-async function loadTable(plan: TablePlan, my: MySqlConnection, pg: Client, opts: ResolvedOptions): Promise<TableReport> {
+async function loadTable(plan: TablePlan, my: TableReader, pg: Client, opts: ResolvedOptions): Promise<TableReport> {
     const started = Date.now();
     const table = plan.source.name;
     const ddl = plan.ddl;

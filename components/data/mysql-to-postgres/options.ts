@@ -87,10 +87,16 @@ export interface OptionProblem {
 
 const show = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v) : String(v === undefined ? "nothing" : JSON.stringify(v)));
 
-/** Why a connection string is unusable (never echoing it), or undefined. */
+/** True when a source names a dump file (dump.sql, dump.sql.gz, file://…) rather than a mysql:// (or mariadb://) URL. */
+export function isDumpSource(from: string): boolean {
+    return !/^[a-z][a-z0-9+.-]*:\/\//i.test(from) || /^file:\/\//i.test(from);
+}
+
+/** Why a connection string (or, for the source, a dump file's path) is unusable (never echoing it), or undefined. */
 export function connectionProblem(side: "source" | "target", url: unknown): string | undefined {
-    if (typeof url !== "string" || url === "") return `the ${side} connection string is required (${side === "source" ? "mysql://user:password@host:port/database" : "postgres://user:password@host:port/database"})`;
+    if (typeof url !== "string" || url === "") return `the ${side} connection string is required (${side === "source" ? "mysql://user:password@host:port/database, or a dump file" : "postgres://user:password@host:port/database"})`;
     try {
+        if (side === "source" && isDumpSource(url)) return undefined;
         if (side === "source") parseMySqlUrl(url);
         else checkPostgresUrl(url);
     } catch (err) {
@@ -109,6 +115,32 @@ export function columnOverrideProblem(key: string, override: unknown): string | 
     if (o.type !== undefined && (typeof o.type !== "string" || o.type.trim() === "")) return `column override ${key}: type must be a PostgreSQL type such as text or interval`;
     if (o.name !== undefined && (typeof o.name !== "string" || o.name === "")) return `column override ${key}: name must be a non-empty string`;
     return undefined;
+}
+
+/**
+ * One override in the CLI's `--column` syntax (the value after "table.column="): `type[:transform]`, `:transform`
+ * or `skip`. The resource's `columns` accepts the same strings (stack config: `{ "events.duration": "interval" }`).
+ * Throws with the reason (the same words as columnOverrideProblem) when it is unusable.
+ */
+export function parseColumnSpec(key: string, value: string): ColumnOverride {
+    const override: ColumnOverride = {};
+    if (value === "skip") override.skip = true;
+    else {
+        const colon = value.lastIndexOf(":");
+        const transform = colon >= 0 ? value.slice(colon + 1) : "";
+        const type = colon >= 0 ? value.slice(0, colon) : value;
+        if (transform !== "") override.transform = transform as Coercion;
+        if (type !== "") override.type = type;
+    }
+    const problem = columnOverrideProblem(key, override);
+    if (problem) throw new Error(problem);
+    return override;
+}
+
+/** Column overrides with the string form (parseColumnSpec) turned into objects; objects pass unchanged. */
+export function normalizeColumns(columns: Record<string, ColumnOverride | string> | undefined): Record<string, ColumnOverride> | undefined {
+    if (columns === undefined || columns === null || typeof columns !== "object") return columns as undefined;
+    return Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, typeof v === "string" ? parseColumnSpec(k, v) : v]));
 }
 
 type Validated = Omit<MigrateOptions, "from" | "to" | "onEvent">;
@@ -143,6 +175,14 @@ export function optionProblem(key: keyof Validated, value: unknown, name: string
         case "columns": {
             if (typeof value !== "object" || value === null || Array.isArray(value)) return `${name} must map "table.column" to an override, got ${show(value)}`;
             for (const [k, o] of Object.entries(value)) {
+                if (typeof o === "string") {
+                    try {
+                        parseColumnSpec(k, o);
+                        continue;
+                    } catch (err) {
+                        return (err as Error).message;
+                    }
+                }
                 const p = columnOverrideProblem(k, o);
                 if (p) return p;
             }

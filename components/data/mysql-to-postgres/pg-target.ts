@@ -66,9 +66,11 @@ export function sourceFingerprint(location: MySqlLocation): string {
 
 /** A stable id for a source/target pair, without credentials. */
 export function fingerprintOfUrls(from: string, to: string): string {
-    const src = parseMySqlUrl(from);
     const dst = new URL(to);
-    return createHash("sha256").update(`${src.host}:${src.port}/${src.database}->${dst.hostname}:${dst.port}${dst.pathname}`).digest("hex").slice(0, 16);
+    const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(from) && !/^file:/i.test(from);
+    const src = isUrl ? parseMySqlUrl(from) : undefined;
+    const origin = src ? `${src.host}:${src.port}/${src.database}` : `dump:${from}`;
+    return createHash("sha256").update(`${origin}->${dst.hostname}:${dst.port}${dst.pathname}`).digest("hex").slice(0, 16);
 }
 
 export interface ProgressRecord {

@@ -16,7 +16,20 @@ export interface SourceProbe {
     expr: string;
     /** Returns a problem description for the aggregate's value, or undefined when fine. */
     evaluate(value: string | null): string | undefined;
+    /** The same aggregate described for sources without a server (a dump file computes it while reading). */
+    local: LocalAggregate;
 }
+
+/**
+ * What a probe's SQL computes, for a source that computes it itself over the values of the select expression:
+ * "outside-time" CONCAT(SUM(v < '00:00:00' OR v > '24:00:00'), ',', MIN(v), ',', MAX(v)); "not-bool" the same with
+ * v NOT IN (0, 1); "min-max" CONCAT(MIN(v), ',', MAX(v)); "json-nul" SUM(v holds the escape \u0000); "nulls"
+ * SUM(v IS NULL); "zero-dates" the count of zeroDateCountExpr; "max-chars" MAX(CHAR_LENGTH(v)); "not-labels"
+ * SUM(v IS NOT NULL AND BINARY v NOT IN (labels)).
+ */
+export type LocalAggregate =
+    | { kind: "outside-time" | "not-bool" | "min-max" | "json-nul" | "nulls" | "zero-dates" | "max-chars" }
+    | { kind: "not-labels"; labels: string[] };
 
 export interface ProbeContext {
     mode: SchemaMode;
@@ -70,19 +83,19 @@ export function columnProbes(c: ProbeContext): SourceProbe[] {
     const q = c.selectExpr;
     const cat = sourceCategory(col);
     const probes: SourceProbe[] = [];
-    const probe = (expr: string, evaluate: SourceProbe["evaluate"]): void => void probes.push({ column: col.name, expr, evaluate });
+    const probe = (expr: string, evaluate: SourceProbe["evaluate"], local: LocalAggregate): void => void probes.push({ column: col.name, expr, evaluate, local });
 
     if (coercion === "time" && target.type.udt === "time") {
         probe(`CONCAT(SUM(${q} < '00:00:00' OR ${q} > '24:00:00'), ',', MIN(${q}), ',', MAX(${q}))`, (v) => {
             const r = countMinMax(v);
             return r && `${c.where}.${col.name}: ${r.count} TIME value(s) outside 00:00:00..24:00:00, the range of PostgreSQL ${target.type.sql} (values from ${r.min} to ${r.max}; MySQL allows -838:59:59..838:59:59): ${fix(c, "interval")}`;
-        });
+        }, { kind: "outside-time" });
     }
     if (coercion === "bool" && (cat === "bool-int" || cat === "integer" || cat === "decimal" || cat === "bit")) {
         probe(`CONCAT(SUM(${q} NOT IN (0, 1)), ',', MIN(${q}), ',', MAX(${q}))`, (v) => {
             const r = countMinMax(v);
             return r && `${c.where}.${col.name}: ${r.count} ${col.columnType.toUpperCase()} value(s) other than 0 and 1 (from ${r.min} to ${r.max}) would all become true in PostgreSQL boolean: ${fix(c, "smallint")}`;
-        });
+        }, { kind: "not-bool" });
     }
     if (coercion === "json" && target.type.udt === "jsonb") {
         // An escape \u0000 is a backslash run of odd length before "u0000" (an escaped backslash is "\\"); the
@@ -91,6 +104,7 @@ export function columnProbes(c: ProbeContext): SourceProbe[] {
         const pattern = `CONCAT('(^|[^', ${b}, ${b}, '])(', ${b}, ${b}, ${b}, ${b}, ')*', ${b}, ${b}, 'u0000')`;
         probe(`SUM(CAST(${q} AS CHAR) REGEXP ${pattern})`, (v) =>
             Number(v ?? 0) > 0 ? `${c.where}.${col.name}: ${v} JSON value(s) hold the escape \\u0000, which PostgreSQL jsonb cannot store: ${fix(c, "json")}` : undefined,
+            { kind: "json-nul" },
         );
     }
     const range = INT_RANGES[target.type.udt];
@@ -108,7 +122,7 @@ export function columnProbes(c: ProbeContext): SourceProbe[] {
                 if (BigInt(lo) >= range[0] && BigInt(hi) <= range[1]) return undefined;
                 const base = `${c.where}: ${col.name} ranges ${lo}..${hi}, outside ${target.type.sql}`;
                 return c.mode === "create" ? `${base}: ${fix(c, wider)}` : base;
-            });
+            }, { kind: "min-max" });
         }
     }
     if (c.mode === "existing") probes.push(...targetNarrowing(c));
@@ -120,20 +134,20 @@ function targetNarrowing(c: ProbeContext): SourceProbe[] {
     const { col, target: tc, coercion, where } = c;
     const q = c.selectExpr;
     const probes: SourceProbe[] = [];
-    const probe = (expr: string, evaluate: SourceProbe["evaluate"]): void => void probes.push({ column: col.name, expr, evaluate });
+    const probe = (expr: string, evaluate: SourceProbe["evaluate"], local: LocalAggregate): void => void probes.push({ column: col.name, expr, evaluate, local });
     if (!tc.nullable && col.nullable) {
-        probe(`SUM(${quoteMyIdent(col.name)} IS NULL)`, (v) => (Number(v ?? 0) > 0 ? `${where}: ${v} NULL value(s) in ${col.name} but ${tc.name} is NOT NULL` : undefined));
+        probe(`SUM(${quoteMyIdent(col.name)} IS NULL)`, (v) => (Number(v ?? 0) > 0 ? `${where}: ${v} NULL value(s) in ${col.name} but ${tc.name} is NOT NULL` : undefined), { kind: "nulls" });
     }
     if (!tc.nullable && ZERO_DATE_COERCIONS.has(coercion)) {
-        probe(zeroDateCountExpr(col), (v) => (Number(v ?? 0) > 0 ? `${where}: ${v} zero date(s) in ${col.name} become NULL but ${tc.name} is NOT NULL` : undefined));
+        probe(zeroDateCountExpr(col), (v) => (Number(v ?? 0) > 0 ? `${where}: ${v} zero date(s) in ${col.name} become NULL but ${tc.name} is NOT NULL` : undefined), { kind: "zero-dates" });
     }
     if (tc.type.length !== undefined && (tc.type.udt === "varchar" || tc.type.udt === "bpchar") && coercion === "text" && (col.charMaxLength === null || col.charMaxLength > tc.type.length)) {
         const limit = tc.type.length;
-        probe(`MAX(CHAR_LENGTH(${q}))`, (v) => (v !== null && Number(v) > limit ? `${where}: ${col.name} has values of ${v} characters but ${tc.name} is ${tc.type.sql}` : undefined));
+        probe(`MAX(CHAR_LENGTH(${q}))`, (v) => (v !== null && Number(v) > limit ? `${where}: ${col.name} has values of ${v} characters but ${tc.name} is ${tc.type.sql}` : undefined), { kind: "max-chars" });
     }
     if (tc.type.enumLabels && (sourceCategory(col) === "enum" || sourceCategory(col) === "char")) {
         const list = tc.type.enumLabels.map((l) => `'${l.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`).join(", ");
-        probe(`SUM(${q} IS NOT NULL AND BINARY ${q} NOT IN (${list || "NULL"}))`, (v) => (Number(v ?? 0) > 0 ? `${where}: ${v} value(s) of ${col.name} are not labels of ${tc.type.sql}` : undefined));
+        probe(`SUM(${q} IS NOT NULL AND BINARY ${q} NOT IN (${list || "NULL"}))`, (v) => (Number(v ?? 0) > 0 ? `${where}: ${v} value(s) of ${col.name} are not labels of ${tc.type.sql}` : undefined), { kind: "not-labels", labels: tc.type.enumLabels ?? [] });
     }
     return probes;
 }

@@ -8,14 +8,14 @@ import { CopyBuffer, encodeRow } from "./copy-encode";
 import type { Layout } from "./copy";
 import { MigrationError, onSide } from "./errors";
 import { qualify } from "./identifiers";
-import { closeMySql, connectMySql, parseMySqlUrl, query as myQuery, readCatalog, runProbes, selectSql, streamRows, type MySqlConnection } from "./mysql-source";
-import { DEFAULTS, type MigrateOptions } from "./options";
-import { checkPostgresUrl, connectPostgres, listTables, readProgress, sourceFingerprint } from "./pg-target";
+import { openSource, type TableReader } from "./source";
+import { DEFAULTS, isDumpSource, type MigrateOptions } from "./options";
+import { checkPostgresUrl, connectPostgres, listTables, readProgress } from "./pg-target";
 import { selectTables, targetName, type TablePlan } from "./plan";
 import { redact, secretsOf } from "./secrets";
 
 /** Hashes the target table as PostgreSQL stored it (inside the load transaction) and compares. */
-export async function verifyTable(plan: TablePlan, layout: Layout, sourceHash: TableHasher, sourceRows: number, my: MySqlConnection, pg: Client): Promise<void> {
+export async function verifyTable(plan: TablePlan, layout: Layout, sourceHash: TableHasher, sourceRows: number, my: TableReader, pg: Client): Promise<void> {
     const table = plan.source.name;
     const targetHash = await onSide("target", { table }, () => hashTarget(plan, layout, pg));
     if (targetHash.rows === sourceRows && targetHash.digest() === sourceHash.digest()) return;
@@ -68,7 +68,7 @@ export async function hashTarget(plan: TablePlan, layout: Layout, pg: Client, co
 }
 
 /** Re-reads the rows of a few differing buckets on both sides and names keys whose rows differ. */
-async function sampleDifferences(plan: TablePlan, layout: Layout, buckets: Set<number>, my: MySqlConnection, pg: Client): Promise<{ key: string; what: string }[]> {
+async function sampleDifferences(plan: TablePlan, layout: Layout, buckets: Set<number>, my: TableReader, pg: Client): Promise<{ key: string; what: string }[]> {
     if (buckets.size === 0) return [];
     const table = plan.source.name;
     const sourceRows = new Map<string, string>();
@@ -79,9 +79,9 @@ async function sampleDifferences(plan: TablePlan, layout: Layout, buckets: Set<n
     const states = layout.states.map((s) => ({ ...s, zeroDates: 0, nulBytes: 0 }));
     const out = new CopyBuffer(64 * 1024);
     await onSide("source", { table }, async () => {
-        await myQuery(my, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
         try {
-            const stream = streamRows(my, selectSql(table, layout.columns.map((c) => c.selectExpr)), (row) => {
+            const stream = await my.stream(plan, layout.columns, (buf, starts, ends) => {
+                const row = Array.from(starts, (s, i) => (s < 0 ? null : Buffer.from(buf.subarray(s, ends[i]))));
                 out.pos = 0; // Only the hashes matter here.
                 // The key as PostgreSQL prints it: echo key values from the sent text, the others canonical.
                 const parts: string[] = [];
@@ -101,7 +101,7 @@ async function sampleDifferences(plan: TablePlan, layout: Layout, buckets: Set<n
             });
             await stream.done;
         } finally {
-            await myQuery(my, "COMMIT").catch(() => undefined);
+            await my.finish().catch(() => undefined);
         }
     });
     let targetKey = "";
@@ -128,26 +128,26 @@ export interface VerificationState {
 
 /** Reads the recorded state of a migration and re-counts rows on both sides (cheap; no checksum pass). */
 export async function verificationState(options: Pick<MigrateOptions, "from" | "to" | "tables" | "targetSchema" | "identifierCase" | "schema">): Promise<VerificationState> {
-    const secrets = secretsOf(options.from, options.to);
+    // A dump file's path is not a secret; a mysql:// URL is.
+    const secrets = secretsOf(typeof options.from === "string" && isDumpSource(options.from) ? undefined : options.from, options.to);
     try {
-        const location = parseMySqlUrl(options.from);
         checkPostgresUrl(options.to);
         const schema = options.targetSchema ?? DEFAULTS.targetSchema;
         const identifierCase = options.identifierCase ?? DEFAULTS.identifierCase;
-        const my = await onSide("source", {}, () => connectMySql(location));
+        const source = await onSide("source", {}, () => openSource(options.from));
         let pg: Client | undefined;
         try {
             pg = await onSide("target", {}, () => connectPostgres(options.to, "UTC"));
             const target = pg;
-            const catalog = await onSide("source", {}, () => readCatalog(my, location.database));
+            const catalog = await onSide("source", {}, () => source.readCatalog());
             const tables = selectTables(catalog, options.tables);
-            const progress = await onSide("target", {}, () => readProgress(target, schema, sourceFingerprint(location)));
+            const progress = await onSide("target", {}, () => readProgress(target, schema, source.fingerprint));
             const present = await onSide("target", {}, () => listTables(target, schema));
             const out: VerificationState["tables"] = [];
             for (const t of tables) {
                 const name = targetName(t.name, { identifierCase });
                 const record = progress.get(name);
-                const [count] = await onSide("source", { table: t.name }, () => runProbes(my, t.name, ["COUNT(*)"]));
+                const count = await onSide("source", { table: t.name }, () => source.countRows(t.name));
                 const targetRows = present.has(name)
                     ? Number((await onSide("target", { table: name }, () => target.query(`SELECT count(*)::text AS n FROM ${qualify(schema, name)}`))).rows[0].n)
                     : null;
@@ -157,14 +157,14 @@ export async function verificationState(options: Pick<MigrateOptions, "from" | "
                     verified: record?.kind === "table" && targetRows === record.rows,
                     recordedRows: record ? record.rows : null,
                     checksum: record ? record.checksum : null,
-                    sourceRows: count === null ? null : Number(count),
+                    sourceRows: count,
                     targetRows,
                     verifiedAt: record ? record.verifiedAt : null,
                 });
             }
             return { complete: progress.has("") && out.every((t) => t.verified && t.sourceRows === t.targetRows), tables: out };
         } finally {
-            await closeMySql(my);
+            await source.close();
             await pg?.end().catch(() => undefined);
         }
     } catch (err) {

@@ -1,0 +1,450 @@
+// A dump file as the migration's source (dump.sql or dump.sql.gz, as mysqldump, mariadb-dump or SequelPro wrote it),
+// read as a stream without any MySQL server. A first pass reads the whole file once: the catalog (CREATE TABLE →
+// the structures information_schema gives the live source), the views, triggers and routines (reported), each
+// table's row count and where its INSERTs are; every statement it cannot read, and a truncated file, fail here,
+// before anything is written. The up-front probes read the tables that need them once more; then each worker reads
+// its table's part of the file (a byte range; from the start for gzip, which cannot seek).
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createGunzip } from "node:zlib";
+import { classifyStatement, compareNames, DdlError, parseCreateTable } from "./dump-ddl";
+import { DumpParser, DumpSyntaxError, ValueKind, type DumpHandler, type DumpRow, type ParserState } from "./dump-parser";
+import { Aggregate, converterFor, convertValue, ValueOut, type ColumnConverter } from "./dump-values";
+import { MigrationError } from "./errors";
+import { quoteMyIdent } from "./identifiers";
+import type { TablePlan } from "./plan";
+import type { MigrationSource, RowStream, TableReader } from "./source";
+import type { MigrationWarning, SourceCatalog, SourceTable } from "./types";
+
+const CHUNK = 1024 * 1024;
+
+/** Where one table's rows are in the (decompressed) dump. */
+interface Segment {
+    start: number;
+    end: number;
+    line: number;
+    state: ParserState;
+}
+
+interface Scan {
+    catalog: SourceCatalog;
+    segments: Map<string, Segment>;
+    rows: Map<string, number>;
+    enumEmpties: Set<string>;
+    warnings: MigrationWarning[];
+}
+
+/** The dump file named by `from` (a path or file:// URL), absolute. */
+export function dumpPath(from: string): string {
+    const p = /^file:\/\//i.test(from) ? decodeURIComponent(new URL(from).pathname) : from;
+    return path.resolve(p);
+}
+
+function isGzip(file: string): boolean {
+    const fd = fs.openSync(file, "r");
+    try {
+        const head = Buffer.alloc(2);
+        fs.readSync(fd, head, 0, 2, 0);
+        return head[0] === 0x1f && head[1] === 0x8b;
+    } finally {
+        fs.closeSync(fd);
+    }
+}
+
+/** Size plus the hash of the file's first and last 64 KiB: the same dump wherever it is copied. */
+function fingerprintOf(file: string): string {
+    const size = fs.statSync(file).size;
+    const fd = fs.openSync(file, "r");
+    try {
+        const h = createHash("sha256").update(`dump:${size}:`);
+        const n = Math.min(size, 64 * 1024);
+        const buf = Buffer.alloc(n);
+        fs.readSync(fd, buf, 0, n, 0);
+        h.update(buf);
+        fs.readSync(fd, buf, 0, n, Math.max(0, size - n));
+        h.update(buf);
+        return h.digest("hex").slice(0, 16);
+    } finally {
+        fs.closeSync(fd);
+    }
+}
+
+/** "source (dump file x.sql), line 12, table film: …" */
+function dumpError(file: string, message: string, line?: number, table?: string, kind: "problems" | "failed" = "problems"): MigrationError {
+    const where = [`source (dump file ${file})`, line !== undefined ? `line ${line}` : undefined, table ? `table ${table}` : undefined].filter(Boolean).join(", ");
+    return new MigrationError(`${where}: ${message}`, kind);
+}
+
+/**
+ * Streams bytes [start, end) of the decompressed dump into `onChunk`; the returned controls pause and resume the
+ * file. Resolves when the range has been read.
+ */
+function readRange(file: string, gzip: boolean, start: number, end: number, onChunk: (chunk: Buffer) => void): RowStream & { destroy(): void } {
+    const raw = fs.createReadStream(file, gzip ? { highWaterMark: CHUNK } : { start, end: Math.max(start, end - 1), highWaterMark: CHUNK });
+    const stream = gzip ? raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) : raw;
+    let offset = gzip ? 0 : start;
+    let finished = false;
+    const done = new Promise<void>((resolve, reject) => {
+        raw.on("error", reject);
+        stream.on("error", reject);
+        stream.on("data", (chunk: Buffer) => {
+            if (finished) return;
+            const from = offset;
+            offset += chunk.length;
+            if (offset <= start) return;
+            const s = Math.max(0, start - from);
+            const e = Math.min(chunk.length, end - from);
+            try {
+                if (e > s) onChunk(s === 0 && e === chunk.length ? chunk : chunk.subarray(s, e));
+            } catch (err) {
+                // A statement the parser cannot read: stop reading, fail with its error.
+                finished = true;
+                raw.destroy();
+                reject(err);
+                return;
+            }
+            if (offset >= end) {
+                finished = true;
+                raw.destroy();
+                resolve();
+            }
+        });
+        stream.on("end", () => resolve());
+    });
+    return {
+        done,
+        pause: () => stream.pause(),
+        resume: () => stream.resume(),
+        destroy: () => raw.destroy(),
+    };
+}
+
+/** The first pass: the catalog, the segments, the row counts, the ENUM columns holding ''. */
+async function scan(file: string, gzip: boolean, display: string): Promise<Scan> {
+    const tables = new Map<string, SourceTable>();
+    const segments = new Map<string, Segment>();
+    const rows = new Map<string, number>();
+    const enumEmpties = new Set<string>();
+    const unsupported: SourceCatalog["unsupported"] = [];
+    const warnings: MigrationWarning[] = [];
+    let flavor: "MariaDB" | "MySQL" | undefined;
+    let version = "";
+    let database = "";
+    let headerTool = false;
+    let completed = false;
+    let lastLine = 1;
+    const missingColumns = new Map<string, Set<string>>();
+    let current: { table: SourceTable; map: number[]; enums: number[]; count: number } | undefined;
+    let sawMariaDbSyntax = false;
+    const timestampZones = new Map<string, string | null>();
+
+    const flavorNow = (): "MariaDB" | "MySQL" => flavor ?? (sawMariaDbSyntax ? "MariaDB" : "MySQL");
+    const handler: DumpHandler = {
+        comment(text, line) {
+            lastLine = line;
+            if (line <= 12) {
+                if (/^(MariaDB|MySQL) dump\b/i.test(text)) headerTool = true;
+                if (/^MariaDB dump/i.test(text)) flavor = "MariaDB";
+                const sv = /^Server version:?\s+(\S+)/i.exec(text);
+                if (sv) {
+                    version = sv[1];
+                    flavor = /mariadb/i.test(sv[1]) ? "MariaDB" : "MySQL";
+                }
+                const host = /Database:\s*(\S+)/.exec(text);
+                if (host) database = host[1];
+                // SequelPro: "# Host: 127.0.0.1 (MySQL 5.7.22)" / "# Database: app".
+                const sp = /\((MySQL|MariaDB) ([^)]+)\)/i.exec(text);
+                if (sp && !version) {
+                    version = sp[2];
+                    flavor = /mariadb/i.test(sp[1] + sp[2]) ? "MariaDB" : "MySQL";
+                }
+            }
+            if (/^Dump completed/i.test(text)) completed = true;
+        },
+        statement(sql, line) {
+            lastLine = line;
+            if (/current_timestamp\(\)|json_valid\(/i.test(sql)) sawMariaDbSyntax = true;
+            const kind = classifyStatement(sql);
+            switch (kind.kind) {
+                case "create-table": {
+                    let table: SourceTable;
+                    try {
+                        table = parseCreateTable(sql, flavorNow());
+                    } catch (err) {
+                        throw new DumpSyntaxError(err instanceof DdlError ? err.message : `cannot read CREATE TABLE: ${(err as Error).message}`, line, kind.name);
+                    }
+                    tables.set(table.name, table);
+                    return;
+                }
+                case "view":
+                    tables.delete(kind.name); // mysqldump first writes a placeholder table for each view.
+                    if (!unsupported.some((u) => u.kind === "view" && u.name === kind.name)) unsupported.push({ kind: "view", name: kind.name });
+                    return;
+                case "trigger":
+                    unsupported.push({ kind: "trigger", name: kind.name, table: kind.table });
+                    return;
+                case "procedure":
+                case "function":
+                case "event":
+                    unsupported.push({ kind: kind.kind, name: kind.name });
+                    return;
+                case "use":
+                case "create-database":
+                    if (database && kind.database && database !== kind.database && tables.size > 0) {
+                        throw new DumpSyntaxError(`the dump holds more than one database (${database}, ${kind.database}): dump one database per file`, line);
+                    }
+                    database = kind.database || database;
+                    return;
+                case "ignored":
+                    return;
+                case "unknown":
+                    throw new DumpSyntaxError(`cannot read this statement: ${JSON.stringify(kind.text)}`, line);
+            }
+        },
+        insert(name, columns, line, offset, state) {
+            lastLine = line;
+            const table = tables.get(name);
+            if (!table) throw new DumpSyntaxError(`INSERT into ${name}, which the dump does not create (a data-only dump cannot be read: dump the schema with it)`, line, name);
+            const seg = segments.get(name);
+            if (!seg) segments.set(name, { start: offset, end: offset, line, state: { ...state } });
+            if (table.columns.some((c) => c.dataType === "timestamp")) timestampZones.set(name, state.timeZone);
+            const map = columns ? columns.map((c) => table.columns.findIndex((x) => x.name === c)) : table.columns.map((_c, i) => i);
+            if (columns) {
+                const bad = columns.find((_c, i) => map[i] < 0);
+                if (bad !== undefined) throw new DumpSyntaxError(`INSERT names column ${bad}, which ${name} does not have`, line, name);
+                const missing = table.columns.filter((c) => !columns.includes(c.name)).map((c) => c.name);
+                if (missing.length > 0) missingColumns.set(name, new Set([...(missingColumns.get(name) ?? []), ...missing]));
+            }
+            const enums = table.columns.map((c, i) => (c.dataType === "enum" ? i : -1)).filter((i) => i >= 0);
+            current = { table, map, enums, count: map.length };
+            return true;
+        },
+        row(row: DumpRow, line) {
+            const c = current as NonNullable<typeof current>;
+            if (row.count !== c.count) throw new DumpSyntaxError(`a row has ${row.count} values, the table has ${c.count} columns`, line, c.table.name);
+            rows.set(c.table.name, (rows.get(c.table.name) ?? 0) + 1);
+            for (const ci of c.enums) {
+                const vi = c.map.indexOf(ci);
+                if (vi >= 0 && row.kinds[vi] !== ValueKind.Null && row.ends[vi] === row.starts[vi]) enumEmpties.add(`${c.table.name}.${c.table.columns[ci].name}`);
+            }
+        },
+        insertEnd(offset, line) {
+            lastLine = line;
+            const seg = current && segments.get(current.table.name);
+            if (seg) seg.end = offset;
+            current = undefined;
+        },
+    };
+    const parser = new DumpParser(handler);
+    const reading = readRange(file, gzip, 0, Number.MAX_SAFE_INTEGER, (chunk) => parser.push(chunk));
+    try {
+        await reading.done;
+        parser.end();
+    } catch (err) {
+        reading.destroy();
+        if (err instanceof DumpSyntaxError) throw dumpError(display, `${err.message}; nothing was written`, err.line, err.table ?? parser.table);
+        if (err instanceof MigrationError) throw err;
+        throw dumpError(display, `cannot read the file: ${(err as Error).message}; nothing was written`, lastLine, parser.table);
+    }
+    if (headerTool && !completed) {
+        throw dumpError(display, `the dump ends without mysqldump's "Dump completed" line (truncated dump?); nothing was written`, lastLine, current?.table.name ?? [...segments.keys()].pop());
+    }
+    const fl = flavorNow();
+    for (const [name, cols] of missingColumns) {
+        for (const col of cols) warnings.push({ kind: "generated-column", table: name, column: col, message: `${name}.${col} has no values in the dump (a generated column?): loaded as NULL` });
+    }
+    for (const [name, zone] of timestampZones) {
+        // No SET TIME_ZONE (--compact) is mysqldump's default --tz-utc: UTC. A named zone cannot be undone here.
+        if (zone !== null && !/^([+-]\d{1,2}:\d{2}|UTC|GMT)$/i.test(zone)) {
+            warnings.push({ kind: "type-mapping", table: name, message: `${name}: the dump's TIMESTAMP values are in time zone '${zone}' (SET TIME_ZONE), which a dump cannot convert: they are read as UTC; dump with --tz-utc (mysqldump's default)` });
+        }
+    }
+    const sorted = [...tables.values()].sort((a, b) => compareNames(a.name, b.name));
+    for (const t of sorted) {
+        t.estimatedRows = rows.get(t.name) ?? 0;
+        const seg = segments.get(t.name);
+        t.dataLength = seg ? seg.end - seg.start : 0;
+    }
+    const byName = (a: { name: string }, b: { name: string }): number => compareNames(a.name, b.name);
+    const ordered = [
+        ...unsupported.filter((u) => u.kind === "trigger").sort(byName),
+        ...unsupported.filter((u) => u.kind === "procedure" || u.kind === "function").sort(byName),
+        ...unsupported.filter((u) => u.kind === "event").sort(byName),
+        ...unsupported.filter((u) => u.kind === "view").sort(byName),
+    ];
+    const catalog: SourceCatalog = { database: database || path.basename(file).replace(/\.sql(\.gz)?$|\.gz$/i, ""), flavor: fl, version: version || "unknown (dump file)", tables: sorted, unsupported: ordered };
+    return { catalog, segments, rows, enumEmpties, warnings };
+}
+
+/** Per INSERT: which dump value feeds each wanted column, and its converter. */
+function rowMapping(table: SourceTable, columns: string[] | null, wanted: { name: string; selectExpr: string }[], flavor: "MariaDB" | "MySQL", state: ParserState): { index: number[]; conv: ColumnConverter[]; plain: boolean[] } {
+    const order = columns ?? table.columns.map((c) => c.name);
+    const conv = wanted.map((w) => converterFor(table.columns.find((c) => c.name === w.name) as SourceTable["columns"][number], w.selectExpr, flavor, state.timeZone));
+    return {
+        index: wanted.map((w) => order.indexOf(w.name)),
+        conv,
+        // Read as the literal is: no conversion, no BIT widening, no time zone shift.
+        plain: conv.map((c) => c.kind === "raw" && c.bitBytes === 0 && c.offsetMinutes === 0),
+    };
+}
+
+/** Opens a dump file as a migration source. */
+export async function openDumpSource(from: string): Promise<MigrationSource> {
+    const file = dumpPath(from);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new MigrationError(`source dump file ${file} does not exist`, "usage");
+    const gzip = isGzip(file);
+    const display = file;
+    let scanned: Scan | undefined;
+    const getScan = async (): Promise<Scan> => (scanned ??= await scan(file, gzip, display));
+    const warnings: MigrationWarning[] = [];
+
+    /** Reads one table's segment, calling onRow with the converted values of `wanted`. */
+    const readTable = (
+        table: SourceTable,
+        seg: Segment,
+        wanted: { name: string; selectExpr: string }[],
+        onRow: (out: ValueOut, starts: Int32Array, ends: Int32Array) => void,
+        kind: "problems" | "failed",
+    ): RowStream & { destroy(): void } => {
+        const flavor = (scanned as Scan).catalog.flavor;
+        const out = new ValueOut();
+        const starts = new Int32Array(wanted.length);
+        const ends = new Int32Array(wanted.length);
+        let mapping: ReturnType<typeof rowMapping> | undefined;
+        let names = seg.state.names;
+        let reachedEnd = false;
+        let failure: MigrationError | undefined;
+        const parser = new DumpParser(
+            {
+                statement: () => undefined,
+                insert(name, columns, _line, _offset, state) {
+                    names = state.names;
+                    if (name !== table.name) {
+                        mapping = undefined;
+                        return false;
+                    }
+                    mapping = rowMapping(table, columns, wanted, flavor, state);
+                    return true;
+                },
+                row(row, line) {
+                    const m = mapping as NonNullable<typeof mapping>;
+                    // Values that need no conversion are passed as they lie in the parser's row buffer; converted
+                    // ones are appended after them, so the copy sees one buffer.
+                    out.buf = row.buf;
+                    out.pos = row.count > 0 ? row.ends[row.count - 1] : 0;
+                    const latin1 = names === "latin1";
+                    for (let i = 0; i < wanted.length; i++) {
+                        const vi = m.index[i];
+                        if (vi < 0) {
+                            starts[i] = -1;
+                            ends[i] = -1;
+                            continue;
+                        }
+                        const kind = row.kinds[vi];
+                        const conv = m.conv[i];
+                        if (kind === ValueKind.Null) {
+                            starts[i] = -1;
+                            ends[i] = -1;
+                        } else if (m.plain[i] && (kind === ValueKind.Number || kind === ValueKind.Bytes || (kind === ValueKind.Text && !(latin1 && conv.text)))) {
+                            starts[i] = row.starts[vi];
+                            ends[i] = row.ends[vi];
+                        } else {
+                            const start = out.pos;
+                            try {
+                                convertValue(row, vi, conv, names, out);
+                            } catch (err) {
+                                throw new DumpSyntaxError(`column ${wanted[i].name}: ${(err as Error).message}`, line, table.name);
+                            }
+                            if (out.buf !== row.buf) row.buf = out.buf; // Grown: the row's bytes moved with it.
+                            starts[i] = start;
+                            ends[i] = out.pos;
+                        }
+                    }
+                    onRow(out, starts, ends);
+                },
+                insertEnd(offset) {
+                    if (offset >= seg.end) reachedEnd = true;
+                },
+            },
+            seg.state,
+            { offset: seg.start, line: seg.line },
+        );
+        const range = readRange(file, gzip, seg.start, seg.end, (chunk) => {
+            if (failure) return;
+            try {
+                parser.push(chunk);
+            } catch (err) {
+                failure = err instanceof DumpSyntaxError ? dumpError(display, err.message, err.line, err.table ?? table.name, kind) : dumpError(display, (err as Error).message, undefined, table.name, kind);
+                range.destroy();
+            }
+        });
+        const done = range.done.then(() => {
+            if (failure) throw failure;
+            try {
+                parser.end();
+            } catch (err) {
+                const e = err as DumpSyntaxError;
+                throw dumpError(display, e.message, e.line, table.name, kind);
+            }
+            if (!reachedEnd) throw dumpError(display, "the dump ends before this table's rows do (truncated or changed since it was read?)", undefined, table.name, kind);
+        }, (err: Error) => {
+            throw failure ?? dumpError(display, `cannot read the file: ${err.message}`, undefined, table.name, kind);
+        });
+        return { done, pause: range.pause, resume: range.resume, destroy: range.destroy };
+    };
+
+    return {
+        kind: "dump",
+        fingerprint: fingerprintOf(file),
+        warnings,
+        async readCatalog() {
+            const s = await getScan();
+            warnings.push(...s.warnings);
+            return s.catalog;
+        },
+        async enumsWithEmptyValue() {
+            return (await getScan()).enumEmpties;
+        },
+        async probe(plans: TablePlan[]) {
+            const s = await getScan();
+            const out = new Map<string, (string | null)[]>();
+            for (const plan of plans) {
+                const table = plan.source;
+                const seg = s.segments.get(table.name);
+                const aggregates = plan.probes.map((p) => new Aggregate(p.local));
+                // Each probe reads its column through the copy's select expression.
+                const wanted = plan.probes.map((p) => ({ name: p.column, selectExpr: plan.columns.find((c) => c.source.name === p.column)?.selectExpr ?? quoteMyIdent(p.column) }));
+                if (seg) {
+                    const reading = readTable(table, seg, wanted, (o, starts, ends) => {
+                        for (let i = 0; i < aggregates.length; i++) aggregates[i].add(starts[i] < 0 ? null : o.buf.toString("utf8", starts[i], ends[i]));
+                    }, "problems");
+                    await reading.done;
+                }
+                out.set(table.name, aggregates.map((a) => a.result()));
+            }
+            return out;
+        },
+        async countRows(table) {
+            return (await getScan()).rows.get(table) ?? 0;
+        },
+        async openReader(): Promise<TableReader> {
+            let active: (RowStream & { destroy(): void }) | undefined;
+            return {
+                async stream(plan, columns, onRow) {
+                    const s = await getScan();
+                    const table = plan.source;
+                    const wanted = columns.map((c) => ({ name: c.source.name, selectExpr: c.selectExpr }));
+                    const seg = s.segments.get(table.name);
+                    if (!seg) return { done: Promise.resolve(), pause: () => undefined, resume: () => undefined };
+                    active = readTable(table, seg, wanted, (o, starts, ends) => onRow(o.buf, starts, ends), "failed");
+                    return active;
+                },
+                finish: async () => undefined,
+                abort: () => active?.destroy(),
+                close: async () => active?.destroy(),
+            };
+        },
+        close: async () => undefined,
+    };
+}
