@@ -12,6 +12,9 @@ import { Domain } from "./heroku/domain";
 import { Formation } from "./heroku/formation";
 import { defaultPipelineName, Pipeline } from "./heroku/pipeline";
 import { PipelineCoupling } from "./heroku/pipeline-coupling";
+import { FileSync } from "./data/file-sync/resource";
+import { EnvironmentMarker } from "./data/postgres-copy/environment-marker";
+import { DatabaseCopy } from "./data/postgres-copy/resource";
 import { HerokuMigration } from "./migration/heroku-migration";
 import { StackKind } from "./stack-kind";
 
@@ -30,6 +33,8 @@ export class Environment extends pulumi.ComponentResource {
     public readonly hostnames: string[];
     /** The attachment name of the database (DATABASE → DATABASE_URL) and the config vars the add-on sets. */
     public readonly databaseAttachment: pulumi.Output<{ name: string; configVars: string[] }>;
+    /** Staging's copy of production, or a sandbox's scrubbed copy of staging. */
+    public readonly dataCopy?: DatabaseCopy;
     /** The move from the old host (production with a `herokuenv:migration` block only). */
     public readonly migration?: HerokuMigration;
 
@@ -110,6 +115,46 @@ export class Environment extends pulumi.ComponentResource {
             .apply((pairs) => Object.fromEntries(pairs));
         this.appUrl = this.app.webUrl;
         this.databaseAttachment = this.database.configVarNames.apply((configVars) => ({ name: s.database.attachmentName, configVars }));
+
+        // The database says which environment it is: the copy engine reads it and refuses to write into production.
+        const marker = new EnvironmentMarker(`${name}-marker`, {
+            app: this.app.appId,
+            configVar: `${s.database.attachmentName}_URL`,
+            kind: s.kind,
+            stack: s.stack,
+        }, { parent: this, dependsOn: [this.database] });
+
+        // Staging is a copy of production; a sandbox a scrubbed, sampled copy of staging (only with scrubbing rules).
+        if (s.copySource !== undefined && (s.kind === "staging" || s.seed?.secret !== undefined)) {
+            const source = s.copySource;
+            const scrubbed = s.kind === "sandbox";
+            this.dataCopy = new DatabaseCopy(`${name}-data-copy`, {
+                sourceApp: source.appName,
+                targetApp: this.app.appId,
+                targetConfigVar: `${s.database.attachmentName}_URL`,
+                targetAddon: this.database.addonId,
+                targetKind: scrubbed ? "sandbox" : "staging",
+                targetStack: s.stack,
+                ...(scrubbed && s.seed ? { rules: s.seed.rules, ...(s.seed.secret ? { seed: s.seed.secret } : {}) } : {}),
+                ...(s.dataRefresh !== undefined ? { refreshToken: s.dataRefresh } : {}),
+            }, { parent: this, dependsOn: [marker] });
+            // User files, bucket to bucket (server-side CopyObject), with the operator's AWS credentials: the
+            // environment's own IAM user may not read the source's bucket.
+            new FileSync(`${name}-files-copy`, {
+                source: `s3://${source.filesBucket}/${source.filesLocation}`,
+                destination: pulumi.interpolate`s3://${this.storage.filesBucket.bucket}/${s.storage.filesLocation}`,
+                region: s.storage.region,
+                // Copied on creation and on each dataRefresh, not re-listed by every preview.
+                fingerprint: `environment-copy:${s.dataRefresh ?? "initial"}`,
+            }, { parent: this, dependsOn: [this.storage] });
+        } else if (s.kind === "sandbox") {
+            pulumi.log.warn(
+                s.seed === undefined
+                    ? "This sandbox starts with an empty database: declare herokuenv:seed (the scrubbing rules) in Pulumi.staging.yaml to seed it from staging"
+                    : "This sandbox starts with an empty database until it has its seed: pulumi config set --secret --path 'herokuenv:seed.secret' <at least 16 characters>",
+                this,
+            );
+        }
 
         if (s.migration !== undefined) {
             this.migration = new HerokuMigration(`${name}-migration`, {

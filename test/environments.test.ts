@@ -81,7 +81,10 @@ describe("environments of each kind", function () {
             // The pipeline is production's; staging only couples its app to it.
             .filter((k) => !k.includes("BucketVersioning") && !k.includes("sendhub.com") && !k.endsWith("Pipeline site-pipeline [protected]"))
             .map((k) => k.replace(" [protected]", ""));
-        assert.deepEqual(kindsOf(staging).filter((k) => !k.includes("sendhub.com")), withoutVersioning);
+        // Beyond production's shape, staging copies production's data (test/environment-data.test.ts).
+        const copies = ["pulumi-nodejs:dynamic/herokuenv:data.DatabaseCopy site-data-copy", "pulumi-nodejs:dynamic/herokuenv:data.FileSync site-files-copy"];
+        assert.deepEqual(kindsOf(staging).filter((k) => !k.includes("sendhub.com") && !copies.includes(k)), withoutVersioning);
+        for (const copy of copies) assert.ok(kindsOf(staging).includes(copy), copy);
         assert.equal(resource(staging, `${H}Addon`, "site-database").inputs.plan, "heroku-postgresql:essential-1");
         assert.deepEqual(resource(staging, `${H}Formation`, "site-formation").inputs.processes, {
             web: { size: "standard-1x", quantity: 1 },

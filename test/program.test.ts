@@ -101,6 +101,7 @@ describe("the program under mocks", function () {
             `${DYNAMIC}Pipeline site-pipeline [protected]`,
             `${DYNAMIC}PipelineCoupling site-pipeline-coupling`,
             "pulumi-nodejs:dynamic/herokuenv:config.StackKind site-kind",
+            "pulumi-nodejs:dynamic/herokuenv:data.EnvironmentMarker site-marker",
         ];
         assert.deepEqual(summary(runs.production.resources), expected.sort());
     });
@@ -116,9 +117,9 @@ describe("the program under mocks", function () {
             "pulumi-nodejs:dynamic/herokuenv:config.StackKind": "pulumi-nodejs:dynamic/herokuenv:StackKind",
         };
         // Added after the naming scheme: nothing to alias.
-        const newer = [`${DYNAMIC}Pipeline`, `${DYNAMIC}PipelineCoupling`];
+        const newer = [`${DYNAMIC}Pipeline`, `${DYNAMIC}PipelineCoupling`, "pulumi-nodejs:dynamic/herokuenv:data.EnvironmentMarker"];
         const dynamic = runs.production.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
-        assert.equal(dynamic.length, 11);
+        assert.equal(dynamic.length, 12);
         for (const r of dynamic) {
             assert.match(r.type, /^pulumi-nodejs:dynamic\/herokuenv:[a-z]+\.[A-Z][A-Za-z]+$/, r.type);
             // Without the alias, `pulumi up` on a stack created before would create a new resource and delete the old.

@@ -81,6 +81,8 @@ export function deriveSandboxConfig(staging: RawConfig, engineer: string, overri
             bucketPrefix: `${typeof storage.bucketPrefix === "string" ? storage.bucketPrefix : stagingName}-${engineer}`,
             corsOrigins: stagingHost ? [`https://${engineer}.${stagingHost}`] : [],
         },
+        // The scrubbing rules come from staging's file; the sandbox's own stack adds the secret seed.
+        ...(staging.seed !== undefined ? { seed: staging.seed } : {}),
         ...(staging.dns !== undefined
             ? {
                   dns: {

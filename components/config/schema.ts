@@ -1,6 +1,7 @@
 // The environment model: one zod schema for the `herokuenv:*` stack configuration.
 // Pure (no Pulumi, no I/O) so that every validation rule is unit-tested on its own.
 import { z } from "zod";
+import { seedConfigProblems } from "../data/scrub/config";
 import { migrationProblems, migrationSchema } from "./migration";
 
 export const ENVIRONMENT_KINDS = ["production", "staging", "sandbox"] as const;
@@ -171,6 +172,13 @@ export const environmentSchema = z
         dns: dnsSchema.optional(),
         /** The move from the old host (production only): see ./migration.ts. */
         migration: migrationSchema.optional(),
+        /**
+         * Scrubbing and sampling rules for sandboxes' data (components/data/scrub: validated there, reported with the
+         * rest), declared in staging's stack file and inherited by each sandbox, whose stack adds the secret seed.
+         */
+        seed: z.unknown().optional(),
+        /** Staging and sandboxes: a new value copies the data again (staging from production, a sandbox from staging). */
+        dataRefresh: z.string({ error: "must be a string, e.g. a date: 2026-12-01" }).min(1).optional(),
         allowKindChange: z.boolean({ error: "must be true or false" }).default(false),
     });
 
@@ -210,6 +218,12 @@ export function crossSectionProblems(raw: Readonly<Record<string, unknown>>): Ar
         }
     }
     problems.push(...migrationProblems(raw));
+    for (const key of ["seed", "dataRefresh"] as const) {
+        if (raw[key] !== undefined && raw.kind === "production") {
+            problems.push({ path: [key], message: "production's data is never replaced by a copy: remove it (staging copies from production, sandboxes from staging)" });
+        }
+    }
+    if (raw.seed !== undefined && raw.kind !== "production") problems.push(...seedConfigProblems(raw.seed));
     return problems;
 }
 

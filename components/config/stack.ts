@@ -12,7 +12,7 @@ export interface MigrationSettings extends Omit<MigrationConfig, "database"> {
     database: Omit<MigrationConfig["database"], "url"> & { url?: pulumi.Output<string> };
 }
 
-export interface EnvironmentSettings extends Omit<ValidatedEnvironment, "secretConfigVars" | "migration"> {
+export interface EnvironmentSettings extends Omit<ValidatedEnvironment, "secretConfigVars" | "migration" | "seed"> {
     stack: string;
     /** Names only: plain so that parity checks and diffs can see them without the values. */
     secretConfigVarNames: string[];
@@ -22,6 +22,25 @@ export interface EnvironmentSettings extends Omit<ValidatedEnvironment, "secretC
     migration?: MigrationSettings;
     /** For staging: production's app name (from its stack file), whose Heroku pipeline staging joins. */
     productionAppName?: string;
+    /** Where this environment's data is copied from: production for staging, staging for a sandbox. */
+    copySource?: CopySource;
+    /** The scrubbing rules (from staging's file) and, for a sandbox, its secret seed. */
+    seed?: { rules: Record<string, unknown>; secret?: pulumi.Output<string> };
+}
+
+export interface CopySource {
+    kind: "production" | "staging";
+    appName: string;
+    filesBucket: string;
+    filesLocation: string;
+}
+
+function copySourceOf(kind: "production" | "staging", raw: RawConfig | undefined): CopySource | undefined {
+    if (raw === undefined) return undefined;
+    const target = isolationTarget(kind, raw);
+    const storage = (typeof raw.storage === "object" && raw.storage !== null ? raw.storage : {}) as { filesLocation?: unknown };
+    if (target.appName === undefined || target.bucketPrefix === undefined) return undefined;
+    return { kind, appName: target.appName, filesBucket: `${target.bucketPrefix}-files`, filesLocation: typeof storage.filesLocation === "string" ? storage.filesLocation : "files" };
 }
 
 // The SDK knows which keys were set with `--secret` but only exports the check internally; this is the same
@@ -117,7 +136,9 @@ export function loadEnvironmentSettings(opts: LoadOptions = {}): EnvironmentSett
     }
     if (problems.length > 0 || !result.ok) throw new pulumi.RunError(formatProblems(stack, [...new Set(problems)]));
 
-    const { secretConfigVars, migration, ...rest } = result.environment;
+    const { secretConfigVars, migration, seed, ...rest } = result.environment;
+    const copySource = effective.kind === "staging" ? copySourceOf("production", production) : effective.kind === "sandbox" ? copySourceOf("staging", staging) : undefined;
+    const seedBlock = typeof seed === "object" && seed !== null ? (seed as Record<string, unknown>) : undefined;
     const secretNames = Object.keys(secretConfigVars).sort();
     const inheritedSecretNames = staging ? Object.keys((staging.secretConfigVars ?? {}) as object) : [];
     return {
@@ -128,6 +149,13 @@ export function loadEnvironmentSettings(opts: LoadOptions = {}): EnvironmentSett
         secretConfigVars: pulumi.secret(secretConfigVars),
         ...(effective.kind === "staging" && typeof (production?.app as { name?: unknown } | undefined)?.name === "string"
             ? { productionAppName: (production?.app as { name: string }).name }
+            : {}),
+        ...(copySource ? { copySource } : {}),
+        ...(seedBlock
+            ? (() => {
+                  const { secret, ...rules } = seedBlock;
+                  return { seed: { rules, ...(typeof secret === "string" ? { secret: pulumi.secret(secret) } : {}) } };
+              })()
             : {}),
         ...(migration ? { migration: { ...migration, database: { ...migration.database, url: migration.database.url === undefined ? undefined : pulumi.secret(migration.database.url) } } } : {}),
     };

@@ -38,6 +38,7 @@ const EXAMPLES: ReadonlyArray<[string, string]> = [
     ["dns.records.*.proxied", "true"],
     ["dns.records.*.ttl", "1"],
     ["allowKindChange", "true"],
+    ["dataRefresh", "2026-12-01"],
     ["migration", "{ phase: prepare, database: { dumpFile: export/site.sql.gz }, files: { source: export/media.tar.gz } }"],
     ["migration.phase", "migrate"],
     ["migration.database", "{ dumpFile: export/site.sql.gz }"],
@@ -73,7 +74,7 @@ export function configKey(path: readonly PropertyKey[], namespace = NAMESPACE): 
 
 /** Values under these keys may be secrets: never echo them back in an error. */
 function mayEcho(path: readonly PropertyKey[]): boolean {
-    return path[0] !== "secretConfigVars" && path[0] !== "configVars" && !(path[0] === "migration" && path[1] === "database");
+    return path[0] !== "secretConfigVars" && path[0] !== "configVars" && path[0] !== "seed" && !(path[0] === "migration" && path[1] === "database");
 }
 
 function describeReceived(input: unknown): string {
@@ -151,6 +152,10 @@ export function validateEnvironment(raw: Readonly<Record<string, unknown>>, opti
             `${configKey(["secretConfigVars"])}: is set in plain text; set each value as a secret. ` +
                 `Example: pulumi config set --secret --path 'herokuenv:secretConfigVars.DJANGO_SECRET_KEY' <value>`,
         );
+    }
+    const seedSecret = (raw.seed as { secret?: unknown } | undefined)?.secret;
+    if (seedSecret !== undefined && !options.secretKeys.has("seed")) {
+        problems.push(`${configKey(["seed", "secret"])}: is set in plain text; set it as a secret. Example: pulumi config set --secret --path 'herokuenv:seed.secret' <value>`);
     }
     const migrationDatabase = (raw.migration as { database?: { url?: unknown } } | undefined)?.database;
     if (migrationDatabase?.url !== undefined && !options.secretKeys.has("migration")) {

@@ -1,0 +1,120 @@
+// DatabaseCopy and EnvironmentMarker as `pulumi up` runs them: serialized under mocks, driven in a fresh provider
+// host, the databases named by Heroku apps (the schema-checked double answers their DATABASE_URL) on a real
+// PostgreSQL. Production is refused at check (kind or stack) and, whatever the inputs say, by the engine reading the
+// target's own marker.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Client } from "pg";
+import { parse as parseYaml } from "yaml";
+import { EnvironmentMarker } from "../components/data/postgres-copy/environment-marker";
+import { DatabaseCopy } from "../components/data/postgres-copy/resource";
+import { startHerokuDouble, type HerokuDouble } from "./heroku-double";
+import { ProviderHost, serializeProvider, type ProviderError } from "./helpers/provider-host";
+import { startPostgres, type PostgresServer } from "./helpers/servers";
+
+const SCRUB = path.join(__dirname, "fixtures", "scrub");
+const SEED = "a-team-seed-of-at-least-16-chars";
+
+async function query<T = Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+        return (await client.query(sql)).rows as T[];
+    } finally {
+        await client.end();
+    }
+}
+
+describe("DatabaseCopy and EnvironmentMarker in a fresh provider host @servers", function () {
+    this.timeout(180_000);
+    let pg: PostgresServer;
+    let double: HerokuDouble;
+    let copyHost: ProviderHost;
+    let markerHost: ProviderHost;
+    const apps: Record<string, string> = {};
+
+    async function app(name: string, database: string, seedSql?: string): Promise<string> {
+        const url = await pg.createDatabase(database);
+        if (seedSql) await query(url, seedSql);
+        const record = double.state.createApp({ name });
+        record.configVars.set("DATABASE_URL", url);
+        apps[name] = url;
+        return record.id;
+    }
+
+    before(async function () {
+        [pg, double] = await Promise.all([startPostgres(), startHerokuDouble()]);
+        const config = { "heroku:apiKey": double.token, "heroku:apiUrl": double.url };
+        const { provider } = await serializeProvider(() => new DatabaseCopy("copy", { sourceApp: "a", targetApp: "b", targetKind: "staging", targetStack: "staging" }));
+        copyHost = await ProviderHost.start(provider, { config });
+        const marker = await serializeProvider(() => new EnvironmentMarker("marker", { app: "a", configVar: "DATABASE_URL", kind: "production", stack: "production" }));
+        markerHost = await ProviderHost.start(marker.provider, { config });
+    });
+    after(async function () {
+        await copyHost?.stop();
+        await markerHost?.stop();
+        await double?.stop();
+        await pg?.stop();
+    });
+
+    const check = (news: Record<string, unknown>) => copyHost.call<{ inputs: Record<string, unknown>; failures: { property: string; reason: string }[] }>("check", {}, news);
+
+    it("refuses at check a production target (by kind or stack), an unscrubbed sandbox, and scrubbing without a seed", async function () {
+        const base = { sourceApp: "site-staging", targetApp: "site-production", targetStack: "staging", targetKind: "staging" };
+        assert.match((await check({ ...base, targetKind: "production" })).failures[0].reason, /never writes into production/);
+        assert.match((await check({ ...base, targetStack: "production" })).failures[0].reason, /never writes into production/);
+        assert.match((await check({ ...base, targetKind: "sandbox" })).failures[0].reason, /an unscrubbed copy into a sandbox is refused/);
+        const rules = parseYaml(fs.readFileSync(path.join(SCRUB, "rules.yaml"), "utf8")) as Record<string, unknown>;
+        assert.match((await check({ ...base, targetKind: "sandbox", rules })).failures[0].reason, /needs its secret seed/);
+        assert.deepEqual((await check({ ...base, targetKind: "sandbox", rules, seed: SEED })).failures, []);
+    });
+
+    it("copies production into staging by app, marks staging, and copies again (replacing) on a new refresh token", async function () {
+        const production = await app("site-production", "production_db", "CREATE TABLE orders (id int PRIMARY KEY, total numeric); INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 500) g;");
+        const staging = await app("site-staging", "staging_db");
+        // Each stack marks its own database first, as the Environment declares it.
+        for (const [id, kind, stack] of [[production, "production", "production"], [staging, "staging", "staging"]]) {
+            await markerHost.call("create", { app: id, configVar: "DATABASE_URL", kind, stack });
+        }
+        const { inputs } = await check({ sourceApp: "site-production", targetApp: staging, targetKind: "staging", targetStack: "staging", serverSide: false });
+        const created = await copyHost.call<{ id: string; outs: Record<string, unknown> }>("create", inputs);
+        assert.deepEqual([created.outs.mode, created.outs.verification, created.outs.rows, created.outs.scrubbed], ["stream", "checksums", 500, false]);
+        assert.deepEqual(await query(apps["site-staging"], "SELECT count(*)::int AS n, sum(total)::text AS s FROM orders"), [{ n: 500, s: "187875.0" }]);
+        assert.deepEqual(await query(apps["site-staging"], "SELECT kind, stack FROM herokuenv.environment"), [{ kind: "staging", stack: "staging" }]);
+        assert.equal(JSON.stringify(created.outs).includes(apps["site-production"]), false, "no URL in the outputs");
+
+        await query(apps["site-production"], "INSERT INTO orders VALUES (501, 1)");
+        const again = { ...inputs, refreshToken: "2026-12-01" };
+        assert.deepEqual(await copyHost.call("diff", created.id, created.outs, again), { changes: true, replaces: [], deleteBeforeReplace: true });
+        const updated = await copyHost.call<{ outs: Record<string, unknown> }>("update", created.id, created.outs, again);
+        assert.equal(updated.outs.rows, 501);
+        assert.deepEqual(await query(apps["site-staging"], "SELECT count(*)::int AS n FROM orders"), [{ n: 501 }]);
+    });
+
+    it("refuses, in the engine, a target whose database is marked production, whatever the inputs claim", async function () {
+        const { inputs } = await check({ sourceApp: "site-staging", targetApp: "site-production", targetKind: "staging", targetStack: "staging", serverSide: false });
+        const err = (await copyHost.call("create", inputs).catch((e: unknown) => e)) as ProviderError;
+        assert.match(err.message, /refusing to copy into a production database \(the target database is marked as production by stack production\)/);
+        assert.deepEqual(await query(apps["site-production"], "SELECT count(*)::int AS n FROM orders"), [{ n: 501 }]);
+    });
+
+    it("seeds a sandbox with a scrubbed, sampled copy: no original email survives, foreign keys hold", async function () {
+        const staging = await app("site-staging-alice-src", "scrub_source", fs.readFileSync(path.join(SCRUB, "source.sql"), "utf8"));
+        const sandbox = await app("site-staging-alice", "sandbox_db");
+        await markerHost.call("create", { app: sandbox, configVar: "DATABASE_URL", kind: "sandbox", stack: "mini-alice" });
+        const rules = parseYaml(fs.readFileSync(path.join(SCRUB, "rules.yaml"), "utf8")) as Record<string, unknown>;
+        const { inputs, failures } = await check({ sourceApp: staging, targetApp: sandbox, targetKind: "sandbox", targetStack: "mini-alice", rules, seed: SEED });
+        assert.deepEqual(failures, []);
+        const created = await copyHost.call<{ outs: Record<string, unknown> }>("create", inputs);
+        assert.equal(created.outs.scrubbed, true);
+        const originals = (await query<{ email: string }>(apps["site-staging-alice-src"], "SELECT email FROM users")).map((r) => r.email);
+        const copied = (await query<{ email: string }>(apps["site-staging-alice"], "SELECT email FROM users")).map((r) => r.email);
+        assert.ok(copied.length > 0 && copied.length < originals.length, `sampled: ${copied.length} of ${originals.length}`);
+        assert.equal(copied.filter((e) => originals.includes(e)).length, 0);
+        assert.deepEqual(await query(apps["site-staging-alice"], "SELECT kind FROM herokuenv.environment"), [{ kind: "sandbox" }]);
+        // The seed is kept only as the `seed` output, which the resource marks secret (encrypted in the state).
+        assert.equal(JSON.stringify({ ...created.outs, seed: undefined }).includes(SEED), false);
+        assert.equal(copyHost.stderr.includes(SEED), false);
+    });
+});
