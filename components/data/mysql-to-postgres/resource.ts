@@ -15,10 +15,10 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { packageProvider, withTypeAlias, type StepFailureHint } from "../../package-provider";
-import { configureConnection, connect, type HerokuConnection } from "../../heroku/provider";
+import { configureConnection, type HerokuConnection } from "../../heroku/provider";
+import { databaseUrlOfApp } from "../../heroku/config-var-url";
 import { fingerprintOfUrls, migrate, verificationState, type MigrateOptions } from "./engine";
 import { DEFAULTS, connectionProblem, normalizeColumns, optionProblems, type DatetimeType, type EnumAs, type IdentifierCase } from "./options";
-import { redact } from "./secrets";
 import type { ColumnOverride } from "./plan";
 import type { SchemaMode } from "./types";
 
@@ -112,19 +112,7 @@ function optionsOf(i: MySqlToPostgresInputs, to: string): MigrateOptions {
 /** The target URL: the input, or the app's config var read from the Heroku Platform API (never stored or shown). */
 async function targetUrl(i: MySqlToPostgresInputs, connection: HerokuConnection): Promise<string> {
     if (i.target !== undefined) return i.target;
-    const app = i.targetApp as string;
-    const name = i.targetConfigVar as string;
-    let vars: Record<string, string>;
-    try {
-        vars = await connect(connection).getConfigVars(app);
-    } catch (err) {
-        throw new Error(`MySqlToPostgres: cannot read the config vars of Heroku app ${app} for the target (${name}): ${(err as Error).message}`);
-    }
-    const url = vars[name];
-    if (typeof url !== "string" || url === "") throw new Error(`MySqlToPostgres: Heroku app ${app} has no config var ${name} (the target database URL): attach the database first`);
-    const problem = connectionProblem("target", url);
-    if (problem) throw new Error(`MySqlToPostgres: config var ${name} of Heroku app ${app} is not a usable PostgreSQL URL (${redact(problem, [url])})`);
-    return url;
+    return databaseUrlOfApp(connection, i.targetApp as string, i.targetConfigVar as string, "target");
 }
 
 export function mySqlToPostgresProvider(): pulumi.dynamic.ResourceProvider<MySqlToPostgresInputs, MySqlToPostgresOutputs> {
