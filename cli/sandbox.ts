@@ -6,7 +6,7 @@ import * as readline from "node:readline";
 import type { Command } from "commander";
 import { SandboxDriver, SandboxError } from "../components/sandbox/automation";
 import { missingCredentials } from "../components/sandbox/doctor";
-import { engineerFromArgument, formatAge, parseDuration, SEED_UNAVAILABLE, type SandboxInfo } from "../components/sandbox/plan";
+import { engineerFromArgument, formatAge, parseDuration, type SandboxInfo } from "../components/sandbox/plan";
 import { formatFields, formatTable, writeJson } from "./format";
 
 interface Common {
@@ -103,7 +103,7 @@ export function register(program: Command): void {
                 ["app", result.appUrl ?? "(no appUrl output)"],
                 ["stack", `${result.plan.stack}${result.plan.createStack ? " (new)" : ""}`],
                 ["stack file", `${result.plan.stackFile}${result.plan.writeStackFile ? " (written)" : " (kept)"}`],
-                ["seed", SEED_UNAVAILABLE],
+                ["seed", result.plan.seed.reason],
             ]));
             out("next:");
             for (const step of next) out(`  - ${step}`);

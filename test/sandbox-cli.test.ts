@@ -103,7 +103,8 @@ describe("herokuenv sandbox (Automation API against a recording pulumi)", functi
         assert.ok(f.calls().every((c) => c.argv[0] === "version" || c.argv.includes("--non-interactive")));
         assert.match(result.stdout, /^sandbox mini-bob is up\n/);
         assert.match(result.stdout, /app +https:\/\/mini-bob\.staging\.sendhub\.com\//);
-        assert.match(result.stdout, /seeding from staging is not available yet/);
+        // Staging's file has scrubbing rules; bob's new sandbox has no seed secret yet: it says how to set it.
+        assert.match(result.stdout, /seed +the sandbox has no seed secret yet, so its database stays empty: pulumi config set --secret --path 'herokuenv:seed\.secret'/);
         assert.match(result.stdout, /herokuenv sandbox down bob when you are done/);
         assert.match(result.stderr, /Updating \(mini-bob\)/, "Pulumi's progress is streamed on stderr");
         // The file it wrote is a complete sandbox: the program builds bob's own environment from it.

@@ -98,7 +98,7 @@ describe("sandbox planning", function () {
         ]);
     });
 
-    it("plans up: write or keep the stack file, create or select, tag, update, and say seeding is not available", function () {
+    it("plans up: write or keep the stack file, create or select, tag, update, and say whether it seeds from staging", function () {
         const fresh = planUp("bob", { stackFileExists: false, stackExists: false, tags: {} }, NOW);
         assert.equal(fresh.stack, "mini-bob");
         assert.equal(fresh.writeStackFile, true);
@@ -110,7 +110,13 @@ describe("sandbox planning", function () {
             `tag it herokuenv:owner=bob, herokuenv:created=${NOW.toISOString()}`,
             "pulumi up on mini-bob",
         ]);
-        assert.match(fresh.steps[4], /seeding from staging is not available yet/);
+        assert.match(fresh.steps[4], /^no seed: no herokuenv:seed rules in Pulumi\.staging\.yaml/);
+        const noSecret = planUp("bob", { stackFileExists: false, stackExists: false, tags: {}, stagingHasRules: true }, NOW);
+        assert.equal(noSecret.seed.available, false);
+        assert.match(noSecret.seed.reason, /pulumi config set --secret --path 'herokuenv:seed\.secret' <at least 16 characters> --stack mini-bob/);
+        const seeded = planUp("bob", { stackFileExists: true, stackExists: true, tags: {}, stagingHasRules: true, seedSecretSet: true }, NOW);
+        assert.equal(seeded.seed.available, true);
+        assert.equal(seeded.steps[seeded.steps.length - 1], "seed its database and files from staging (scrubbed and sampled), as part of the update");
         const again = planUp("bob", { stackFileExists: true, stackExists: true, tags: { [OWNER_TAG]: "bob", [CREATED_TAG]: "2026-01-01T00:00:00.000Z" } }, NOW);
         assert.deepEqual(again.steps.slice(0, 3), ["keep Pulumi.mini-bob.yaml (it exists)", "select stack mini-bob", "pulumi up on mini-bob"]);
         assert.deepEqual(again.tags, {});

@@ -153,7 +153,19 @@ export class SandboxDriver {
         }
         const stackFile = path.join(dir, `Pulumi.${stack}.yaml`);
         const existing = await this.find(stack);
-        const plan = planUp(engineer, { stackFileExists: fs.existsSync(stackFile), stackExists: existing !== undefined, tags: existing ? await this.tags(stack) : {} }, this.now());
+        const own = readStackFileConfig(stack, this.options.projectDir);
+        const plan = planUp(
+            engineer,
+            {
+                stackFileExists: fs.existsSync(stackFile),
+                stackExists: existing !== undefined,
+                tags: existing ? await this.tags(stack) : {},
+                stagingHasRules: readStackFileConfig("staging", this.options.projectDir)?.seed !== undefined,
+                // `pulumi config set --secret --path 'herokuenv:seed.secret'` writes it into the stack file (encrypted).
+                seedSecretSet: (own?.seed as { secret?: unknown } | undefined)?.secret !== undefined,
+            },
+            this.now(),
+        );
         if (existing !== undefined) {
             const kind = await this.kindOf(stack);
             if (kind !== undefined && kind !== "sandbox") throw new SandboxError(`stack ${stack} is not a sandbox (herokuenv:kind is ${JSON.stringify(kind)}): refusing to update it as one`);

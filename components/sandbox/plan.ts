@@ -171,15 +171,32 @@ export interface UpPlan {
     createStack: boolean;
     tags: Record<string, string>;
     steps: string[];
-    /** Seeding the sandbox's database from staging (scrubbed) needs a data-copy step herokuenv does not have yet. */
-    seed: { available: false; reason: string };
+    /** Whether the update seeds the sandbox's database from staging (the scrubbed DatabaseCopy step), and why not. */
+    seed: SeedPlan;
 }
 
-export const SEED_UNAVAILABLE = "seeding from staging is not available yet: herokuenv has no scrubbed database-copy step (the sandbox starts with an empty database)";
+export interface SeedPlan {
+    available: boolean;
+    reason: string;
+}
+
+/** What seeds a sandbox: staging's scrubbing rules (Pulumi.staging.yaml) and the sandbox's own secret seed. */
+export function seedPlan(engineer: string, state: { stagingHasRules: boolean; secretSet: boolean }): SeedPlan {
+    if (!state.stagingHasRules) {
+        return { available: false, reason: "no herokuenv:seed rules in Pulumi.staging.yaml: the sandbox starts with an empty database (staging's data is never copied unscrubbed)" };
+    }
+    if (!state.secretSet) {
+        return {
+            available: false,
+            reason: `the sandbox has no seed secret yet, so its database stays empty: pulumi config set --secret --path 'herokuenv:seed.secret' <at least 16 characters> --stack mini-${engineer}, then sandbox up again`,
+        };
+    }
+    return { available: true, reason: "staging's data, scrubbed and sampled by herokuenv:seed, is copied in by this update (DatabaseCopy), and its user files bucket to bucket" };
+}
 
 export function planUp(
     engineer: string,
-    state: { stackFileExists: boolean; stackExists: boolean; tags: Readonly<Record<string, string>> },
+    state: { stackFileExists: boolean; stackExists: boolean; tags: Readonly<Record<string, string>>; stagingHasRules?: boolean; seedSecretSet?: boolean },
     now: Date,
 ): UpPlan {
     const stack = sandboxStackName(engineer);
@@ -190,9 +207,10 @@ export function planUp(
         state.stackExists ? `select stack ${stack}` : `create stack ${stack}`,
         ...(Object.keys(tags).length > 0 ? [`tag it ${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(", ")}`] : []),
         `pulumi up on ${stack}`,
-        SEED_UNAVAILABLE,
     ];
-    return { engineer, stack, stackFile, writeStackFile: !state.stackFileExists, createStack: !state.stackExists, tags, steps, seed: { available: false, reason: SEED_UNAVAILABLE } };
+    const seed = seedPlan(engineer, { stagingHasRules: state.stagingHasRules === true, secretSet: state.seedSecretSet === true });
+    steps.push(seed.available ? "seed its database and files from staging (scrubbed and sampled), as part of the update" : `no seed: ${seed.reason}`);
+    return { engineer, stack, stackFile, writeStackFile: !state.stackFileExists, createStack: !state.stackExists, tags, steps, seed };
 }
 
 export interface DownPlan {
