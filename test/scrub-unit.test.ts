@@ -11,7 +11,8 @@ import { parseJson, pathCovered, stringifyJson, transformJson } from "../compone
 import { classifyName, classifyValue, classifyValues, formatFindings } from "../components/data/scrub/pii";
 import { planColumns } from "../components/data/scrub/plan";
 import { parseJsonPath, type JsonPathRule } from "../components/data/scrub/rules";
-import { planSampling, rowText, stronglyConnected } from "../components/data/scrub/sampling";
+import { stronglyConnected } from "../components/data/shared/graph";
+import { planSampling, rowText } from "../components/data/scrub/sampling";
 import { Evidence, FingerprintSet } from "../components/data/scrub/scan";
 import { uniqueRequirements } from "../components/data/scrub/unique";
 

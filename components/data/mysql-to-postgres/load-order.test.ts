@@ -1,7 +1,8 @@
 // The load order of existing mode, pure: parents before children, foreign-key cycles in one unit, self-references no
 // dependency, independent tables free to start at once.
 import * as assert from "node:assert/strict";
-import { createModeUnits, existingModeUnits, isUnitReady, stronglyConnected } from "./load-order";
+import { stronglyConnected } from "../shared/graph";
+import { createModeUnits, existingModeUnits, isUnitReady } from "./load-order";
 import type { TablePlan } from "./plan";
 import type { TargetTable } from "./types";
 

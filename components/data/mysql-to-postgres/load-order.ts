@@ -3,6 +3,7 @@
 // application's tables with their foreign keys enforced: parents first, and the tables of a foreign-key cycle
 // together in one unit (deferrable constraints deferred, the others dropped and re-added inside the transaction).
 // Pure: no I/O.
+import { stronglyConnected } from "../shared/graph";
 import type { TablePlan } from "./plan";
 import type { SchemaMode, TargetTable } from "./types";
 
@@ -12,45 +13,6 @@ export interface LoadUnit {
     dependsOn: string[];
     /** Foreign keys to drop and re-add inside the unit's transaction (non-deferrable ones inside a cycle). */
     dropFks: { table: string; name: string; definition: string }[];
-}
-
-/**
- * Strongly connected components of a directed graph (Tarjan), in dependency order: a component comes after every
- * component it has an edge to. `edges(v)` lists the nodes v depends on; nodes outside `nodes` are ignored.
- */
-export function stronglyConnected(nodes: readonly string[], edges: (node: string) => readonly string[]): string[][] {
-    const known = new Set(nodes);
-    let next = 0;
-    const index = new Map<string, number>();
-    const low = new Map<string, number>();
-    const stack: string[] = [];
-    const onStack = new Set<string>();
-    const components: string[][] = [];
-    const visit = (v: string): void => {
-        index.set(v, next);
-        low.set(v, next++);
-        stack.push(v);
-        onStack.add(v);
-        for (const w of edges(v)) {
-            if (!known.has(w)) continue;
-            if (!index.has(w)) {
-                visit(w);
-                low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
-            } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
-        }
-        if (low.get(v) === index.get(v)) {
-            const component: string[] = [];
-            let w: string;
-            do {
-                w = stack.pop() as string;
-                onStack.delete(w);
-                component.push(w);
-            } while (w !== v);
-            components.push(component);
-        }
-    };
-    for (const v of nodes) if (!index.has(v)) visit(v);
-    return components;
 }
 
 /** Existing mode: units in foreign-key order; a self-reference is no dependency (checked at the end of its COPY). */

@@ -13,6 +13,7 @@
 // described by a predicate over its own foreign key columns. Cycles and diamonds need nothing special: the sets
 // deduplicate and the work ends when no set grows. Tables are processed in the order of the FK graph's strongly
 // connected components (parents first going down, children first going up), iterating inside each component.
+import { stronglyConnected } from "../shared/graph";
 import type { CatalogTable, Query, SourceCatalog } from "../postgres-copy/hooks";
 import { tableKey } from "./plan";
 import { findTableRules, type Sampling, type ScrubRules } from "./rules";
@@ -92,58 +93,6 @@ export function planSampling(catalog: SourceCatalog, rules: ScrubRules): Samplin
     const order = new Map<string, number>();
     components.forEach((comp, i) => comp.forEach((k) => order.set(k, i)));
     return { tables, roles, sampling, components, order, trackedKeys };
-}
-
-/**
- * Tarjan's algorithm over `nodes` with edges child → parent; returns the components with every component after
- * the components it references (parents first). Iterative, so deep chains cannot overflow the stack.
- */
-export function stronglyConnected(nodes: string[], edges: (n: string) => string[]): string[][] {
-    const index = new Map<string, number>();
-    const low = new Map<string, number>();
-    const onStack = new Set<string>();
-    const stack: string[] = [];
-    const out: string[][] = [];
-    let counter = 0;
-    for (const root of nodes) {
-        if (index.has(root)) continue;
-        const work: Array<{ node: string; next: string[]; i: number }> = [];
-        const open = (n: string): void => {
-            index.set(n, counter);
-            low.set(n, counter);
-            counter++;
-            stack.push(n);
-            onStack.add(n);
-            work.push({ node: n, next: edges(n), i: 0 });
-        };
-        open(root);
-        while (work.length > 0) {
-            const frame = work[work.length - 1];
-            if (frame.i < frame.next.length) {
-                const m = frame.next[frame.i++];
-                if (!index.has(m)) open(m);
-                else if (onStack.has(m)) low.set(frame.node, Math.min(low.get(frame.node) as number, index.get(m) as number));
-                continue;
-            }
-            work.pop();
-            if (work.length > 0) {
-                const parent = work[work.length - 1].node;
-                low.set(parent, Math.min(low.get(parent) as number, low.get(frame.node) as number));
-            }
-            if (low.get(frame.node) === index.get(frame.node)) {
-                const comp: string[] = [];
-                let m: string;
-                do {
-                    m = stack.pop() as string;
-                    onStack.delete(m);
-                    comp.push(m);
-                } while (m !== frame.node);
-                out.push(comp.sort());
-            }
-        }
-    }
-    // Tarjan emits a component after everything it reaches (its parents): that is already parents first.
-    return out;
 }
 
 /** The text PostgreSQL's record_out gives ROW(values), so composite keys compare as one text. */
