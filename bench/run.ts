@@ -9,7 +9,11 @@ const available = fs
     .filter((f) => f.endsWith(".ts") && f !== "run.ts" && !f.startsWith("_"))
     .map((f) => f.replace(/\.ts$/, ""))
     .sort();
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+// Names pick benchmarks; everything from the first option on (`--runs 2`, `--scale 0.5`) goes to each of them.
+const firstOption = process.argv.slice(2).findIndex((a) => a.startsWith("-"));
+const args = process.argv.slice(2);
+const wanted = firstOption < 0 ? args : args.slice(0, firstOption);
+const passed = firstOption < 0 ? [] : args.slice(firstOption);
 const unknown = wanted.filter((w) => !available.includes(w));
 if (unknown.length > 0) {
     process.stderr.write(`unknown benchmark ${unknown.join(", ")}; available: ${available.join(", ")}\n`);
@@ -18,7 +22,7 @@ if (unknown.length > 0) {
 let failed = 0;
 for (const name of wanted.length > 0 ? wanted : available) {
     process.stdout.write(`\n=== bench/${name}.ts ===\n`);
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, `${name}.ts`)], { stdio: "inherit" });
+    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, `${name}.ts`), ...passed], { stdio: "inherit" });
     if (result.status !== 0) failed++;
 }
 process.exit(failed > 0 ? 1 : 0);
