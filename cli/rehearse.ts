@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
+import { sizesFromMySqlCatalog } from "../components/rehearsal/catalog-sizes";
 import { parseProductionSizes, type ProductionSizes } from "../components/rehearsal/estimate";
 import { rehearse, type RehearsalEvent, type RehearsalResult, type RehearsalServers } from "../components/rehearsal/rehearse";
 import { formatBytes, formatCount, formatDuration, formatFields, formatTable, onInterrupt, reportInterrupted, writeJson } from "./format";
@@ -14,6 +15,7 @@ interface Flags {
     workDir?: string;
     keep?: boolean;
     productionSizes?: string;
+    sizesFrom?: string;
     hostname?: string[];
     concurrency?: string;
     json?: boolean;
@@ -88,6 +90,14 @@ function readSizes(file: string): ProductionSizes {
     return parseProductionSizes(parseYaml(text), `--production-sizes ${file}`);
 }
 
+/** The sizes file, the live catalog's table sizes, or both (the catalog's tables win, the file adds the files). */
+async function productionSizes(flags: Flags): Promise<ProductionSizes> {
+    const fromFile = flags.productionSizes ? readSizes(flags.productionSizes) : { tables: {} };
+    if (!flags.sizesFrom) return fromFile;
+    const catalog = await sizesFromMySqlCatalog(flags.sizesFrom);
+    return { ...fromFile, tables: { ...fromFile.tables, ...catalog.tables } };
+}
+
 export function register(program: Command): void {
     program
         .command("rehearse")
@@ -97,6 +107,7 @@ export function register(program: Command): void {
         .option("--work-dir <dir>", "keep the journal and the servers' data here; run again with the same dir to resume")
         .option("--keep", "leave the servers up at the end and print how to connect (Ctrl-C stops them)")
         .option("--production-sizes <file>", "YAML/JSON with production's tables { name: { rows, bytes } } and files { count, bytes }, for the window estimate")
+        .option("--sizes-from <mysql-url>", "read production's table sizes from its live server's catalog (no rows read); files from --production-sizes")
         .option("--hostname <host...>", "hostnames the cutover switches (default example.com www.example.com)")
         .option("--concurrency <n>", "tables copied at once (1-16)")
         .option("--json", "print the report as JSON on stdout (no progress)")
@@ -120,7 +131,7 @@ export function register(program: Command): void {
                     ...(flags.from ? { from: /^(mysql|mariadb):\/\//.test(flags.from) ? flags.from : path.resolve(flags.from) } : {}),
                     ...(flags.files ? { files: path.resolve(flags.files) } : {}),
                     ...(flags.workDir ? { workDir: path.resolve(flags.workDir) } : {}),
-                    ...(flags.productionSizes ? { productionSizes: readSizes(flags.productionSizes) } : {}),
+                    ...(flags.productionSizes || flags.sizesFrom ? { productionSizes: await productionSizes(flags) } : {}),
                     ...(flags.hostname ? { hostnames: flags.hostname } : {}),
                     ...(concurrency !== undefined ? { concurrency } : {}),
                     onEvent,
