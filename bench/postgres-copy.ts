@@ -3,16 +3,20 @@
 // `pgcopydb clone --table-jobs 2 --index-jobs 2` (Debian's package), interleaved, medians.
 //
 //   node -r ts-node/register/transpile-only bench/postgres-copy.ts [--runs 3] [--scale 1] [--rules FILE --seed S]
+//       [--variant 'NAME={"splitLargerThan":33554432}' …] [--no-unverified]
 //
 // Dataset (--scale 1): 1,300,000 rows in three tables — accounts 100k, events 900k (small rows), documents 300k
 // (~0.5 KiB bodies: most of the bytes) — with primary keys, 3 secondary indexes, 2 foreign keys and an identity.
 // Every run starts from an empty target database and ends with indexes, constraints and sequences in place.
-// herokuenv runs the compiled engine (dist/) when it is built, else the TypeScript through ts-node (noted).
+// herokuenv runs the engine compiled from the working tree's sources (components/**/*.ts transpiled into a scratch
+// directory first: dist/ may be stale or being rebuilt), so no TypeScript compiler runs inside the timed process.
+// --variant adds herokuenv contenders with other copy() options (e.g. the split threshold) to the same rotation.
 // With --rules (and the scrub module's scrubHooks), a scrubbed, sampled seed runs in the same rotation.
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as ts from "typescript";
 import { startPostgres } from "../test/helpers/servers";
 
 interface Measurement {
@@ -70,6 +74,36 @@ const median = (xs: number[]): number => {
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** Transpiles every components/**\/*.ts into `out` (CommonJS, as tsconfig.json says), without type checking. */
+function transpileComponents(root: string, out: string): void {
+    const walk = (dir: string): void => {
+        for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+            const rel = path.join(dir, e.name);
+            if (e.isDirectory()) walk(rel);
+            else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") && !e.name.endsWith(".test.ts")) {
+                const js = ts.transpileModule(fs.readFileSync(path.join(root, rel), "utf8"), {
+                    compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.CommonJS, esModuleInterop: true, resolveJsonModule: true },
+                    fileName: rel,
+                }).outputText;
+                fs.mkdirSync(path.join(out, dir), { recursive: true });
+                fs.writeFileSync(path.join(out, rel.replace(/\.ts$/, ".js")), js);
+            } else if (e.name.endsWith(".json")) {
+                fs.mkdirSync(path.join(out, dir), { recursive: true });
+                fs.copyFileSync(path.join(root, rel), path.join(out, rel));
+            }
+        }
+    };
+    walk("components");
+}
+
+function argList(name: string): string[] {
+    const out: string[] = [];
+    process.argv.forEach((a, i) => {
+        if (a === `--${name}` && process.argv[i + 1] !== undefined) out.push(process.argv[i + 1]);
+    });
+    return out;
+}
+
 function binary(name: string): string {
     for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/lib/postgresql/15/bin"]) if (fs.existsSync(path.join(dir, name))) return path.join(dir, name);
     throw new Error(`${name} not found`);
@@ -92,9 +126,10 @@ async function main(): Promise<void> {
         let targetN = 0;
         const freshTarget = async (): Promise<string> => b.createDatabase(`bench_target_${++targetN}`);
         const root = path.join(__dirname, "..");
-        const compiled = fs.existsSync(path.join(root, "dist", "components", "data", "postgres-copy", "index.js"));
-        const engine = compiled ? path.join(root, "dist", "components", "data", "postgres-copy") : path.join(root, "components", "data", "postgres-copy");
-        const nodeArgs = compiled ? [] : ["-r", "ts-node/register/transpile-only"];
+        const build = fs.mkdtempSync(path.join(os.tmpdir(), "herokuenv-bench-build-"));
+        transpileComponents(root, build);
+        const engine = path.join(build, "components", "data", "postgres-copy");
+        const nodeArgs: string[] = [];
         const herokuenv = (to: string, extra: string): Promise<Measurement> =>
             timed(process.execPath, [...nodeArgs, "-e", `require(${JSON.stringify(engine)}).copy({ from: ${JSON.stringify(source)}, to: ${JSON.stringify(to)}, concurrency: 2${extra} }).then((r) => console.log(r.rows), (e) => { console.error(e.message); process.exit(1); })`], { ...process.env, NODE_PATH: path.join(root, "node_modules") });
         const dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), "herokuenv-bench-dump-"));
@@ -102,7 +137,7 @@ async function main(): Promise<void> {
         const pgRestore = binary("pg_restore");
         const contenders: Array<{ name: string; run: (to: string) => Promise<Measurement> }> = [
             { name: "herokuenv copy, verified (default)", run: (to) => herokuenv(to, "") },
-            { name: "herokuenv copy, --no-verify", run: (to) => herokuenv(to, ", verify: false") },
+            ...(process.argv.includes("--no-unverified") ? [] : [{ name: "herokuenv copy, --no-verify", run: (to: string) => herokuenv(to, ", verify: false") }]),
             {
                 name: "pg_dump -Fd -j2 + pg_restore -j2",
                 run: async (to) => {
@@ -123,9 +158,15 @@ async function main(): Promise<void> {
                 },
             },
         ];
+        for (const v of argList("variant")) {
+            const eq = v.indexOf("=");
+            const options = JSON.parse(v.slice(eq + 1)) as Record<string, unknown>;
+            const extra = Object.entries(options).map(([k, val]) => `, ${k}: ${JSON.stringify(val)}`).join("");
+            contenders.push({ name: `herokuenv copy, verified, ${v.slice(0, eq)}`, run: (to) => herokuenv(to, extra) });
+        }
         if (rules) {
             // The scrubbed, 10%-sampled seed of the same data (components/data/scrub's hooks).
-            const scrubModule = path.join(compiled ? path.join(root, "dist", "components") : path.join(root, "components"), "data", "scrub");
+            const scrubModule = path.join(build, "components", "data", "scrub");
             contenders.push({
                 name: "herokuenv seed: scrubbed, sampled (--rules)",
                 run: (to) =>
@@ -148,12 +189,13 @@ async function main(): Promise<void> {
             }
         }
         fs.rmSync(dumpDir, { recursive: true, force: true });
+        fs.rmSync(build, { recursive: true, force: true });
         const med = (name: string): { seconds: number; rss: number } => ({ seconds: median(results.get(name)!.map((m) => m.seconds)), rss: median(results.get(name)!.map((m) => m.peakRssKb)) / 1024 });
-        const dump = med(contenders[2].name).seconds;
-        const pgcopydb = med(contenders[3].name).seconds;
+        const dump = med(contenders.find((c) => c.name.startsWith("pg_dump"))!.name).seconds;
+        const pgcopydb = med(contenders.find((c) => c.name.startsWith("pgcopydb"))!.name).seconds;
         const mib = heapBytes / 1024 / 1024;
         const lines = [
-            `dataset: ${rows.toLocaleString("en-US")} rows in 3 tables, ${mib.toFixed(1)} MiB of heap (database ${(dbBytes / 1024 / 1024).toFixed(0)} MiB; documents ${(docBytes / 1024 / 1024).toFixed(0)} MiB with its indexes); ${runs} interleaved runs, medians; ${os.cpus().length} cores; herokuenv ${compiled ? "compiled JS" : "through ts-node"}; load average at the end ${os.loadavg()[0].toFixed(1)}`,
+            `dataset: ${rows.toLocaleString("en-US")} rows in 3 tables, ${mib.toFixed(1)} MiB of heap (database ${(dbBytes / 1024 / 1024).toFixed(0)} MiB; documents ${(docBytes / 1024 / 1024).toFixed(0)} MiB with its indexes); ${runs} interleaved runs, medians; ${os.cpus().length} cores; herokuenv compiled JS (transpiled from the working tree); load average at the end ${os.loadavg()[0].toFixed(1)}`,
             "",
             "| run | wall time | rows/s | MiB/s (heap) | peak RSS | throughput vs pg_dump+pg_restore | throughput vs pgcopydb |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",

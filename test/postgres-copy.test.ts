@@ -7,6 +7,8 @@ import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { Client } from "pg";
 import { copy, markEnvironment, MigrationError, type CopyHooks, type CopyReport } from "../components/data/postgres-copy";
+import { readCatalog } from "../components/data/postgres-copy/catalog";
+import { serverChecksum } from "../components/data/postgres-copy/copy";
 import { readMarkers } from "../components/data/postgres-copy/guards";
 import { psqlFile, withPg } from "./helpers/mysql-to-postgres";
 import { startPostgres, type PostgresServer } from "./helpers/servers";
@@ -190,6 +192,34 @@ describe("copy-db PostgreSQL → PostgreSQL @servers", function () {
             const r = await c.query("SELECT path FROM page_views WHERE path IS NOT NULL LIMIT 1");
             assert.match(r.rows[0].path, /^\/P\/\d+\t\\x$/);
         });
+    });
+
+    it("fails the copy naming the table when the target's rows differ from the source's; the server-side checksums see one changed value", async () => {
+        // A filter that picks other rows each time it runs: the COPY and the source-side checksum disagree.
+        const to = await target();
+        await assert.rejects(
+            copy({ from: source, to, hooks: { rowFilter: (t) => (t.name === "big" ? "random() < 0.5" : undefined) } }),
+            (err: MigrationError) => err.kind === "verification" && /verification failed for big\b/.test(err.message),
+        );
+        await withPg(to, async (c) => assert.equal((await c.query("SELECT count(*)::int AS n FROM big")).rows[0].n, 0, "nothing of the failed unit committed"));
+        // Both kinds of row hash (stored values; text, for a type without a hash function) change with one value.
+        const to2 = await target();
+        await copy({ from: source, to: to2 });
+        const catalog = await withPg(source, (c) => c.query("BEGIN").then(() => readCatalog(c)));
+        const big = catalog.tables.find((t) => t.name === "big")!;
+        assert.equal(big.hashable, true);
+        assert.equal(big.binary, true);
+        for (const hashable of [true, false]) {
+            const t = { ...big, hashable };
+            const [a1, b1] = [await withPg(source, (c) => serverChecksum(c, t)), await withPg(to2, (c) => serverChecksum(c, t))];
+            assert.deepEqual(b1, a1);
+            assert.equal(a1.rows, 200000);
+            await withPg(to2, (c) => c.query("UPDATE big SET amount = amount + 0.0001 WHERE id = 7"));
+            const b2 = await withPg(to2, (c) => serverChecksum(c, t));
+            assert.equal(b2.rows, a1.rows);
+            assert.notEqual(b2.digest, a1.digest);
+            await withPg(to2, (c) => c.query("UPDATE big SET amount = amount - 0.0001 WHERE id = 7"));
+        }
     });
 
     it("kill -9 during a copy, then a re-run, ends identical to the source", async () => {

@@ -1,10 +1,13 @@
 // One unit's rows: `COPY … TO STDOUT` on the source (in the shared snapshot) piped into `COPY … FROM STDIN` on the
-// target, with backpressure (no file, flat memory), hashed on the way with the MySQL engine's TableHasher over
-// exactly the bytes sent. Verbatim tables stream their chunks untouched; a table with a rowTransform hook is decoded
-// row by row, rewritten and re-encoded. The verification reads the target back and hashes it the same way.
-import { Transform, type TransformCallback } from "node:stream";
+// target, with backpressure (no file, flat memory). Verbatim tables take the fast path: the source's CopyData
+// messages are forwarded to the target socket as they arrive, frames and all (the message is the same in both
+// directions), so Node touches no row: it only walks the 5-byte message headers to count rows and find the end. A
+// table with a rowTransform hook is decoded row by row, rewritten and re-encoded. The content checksums are computed
+// by the servers themselves (serverChecksum): an order-independent sum of a 64-bit hash of each row's text, on the
+// source in the snapshot and on the target after the load, so no row crosses Node twice.
+import { Readable, Transform, Writable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Client } from "pg";
+import type { Client, Connection, Submittable } from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { CopyTextParser, TableHasher } from "../mysql-to-postgres/checksum";
 import { FLUSH_AT } from "../mysql-to-postgres/copy";
@@ -14,13 +17,13 @@ import type { Row } from "./hooks";
 import { rangeCondition, type DataUnit } from "./ranges";
 import { decodeRow, encodeRow } from "./row-codec";
 
-/** Copy column order: the bucket key's columns first (the hasher buckets rows by the leading fields), then the rest. */
+/** Copy column order: the bucket key's columns first (kept for the rewrite path's parser), then the rest. */
 export function copyColumns(t: DataTable): string[] {
     const key = bucketKey(t);
     return [...key, ...t.columns.map((c) => c.name).filter((c) => !key.includes(c))];
 }
 
-/** A hasher fed by COPY text: every row is one raw byte range (both sides print the same text), bucketed by its key. */
+/** A row counter (and hasher) fed by COPY text, for the rewrite path. */
 export function copyHasher(t: DataTable): { hasher: TableHasher; parser: CopyTextParser } {
     const hasher = new TableHasher();
     const columns = copyColumns(t);
@@ -44,22 +47,45 @@ export interface UnitContext {
     transform?: (row: Row) => Row;
     /** Whole-table units: TRUNCATE then COPY FREEZE (the rows need no later vacuum to be visible to all). */
     freeze: boolean;
+    /** Move the rows in COPY's binary format (both servers of one major version, DataTable.binary): half the parsing and printing. */
+    binary?: boolean;
     onProgress: (rows: number, bytes: number) => void;
 }
 
-export function sourceSelect(t: DataTable, columns: string[], where: string[]): string {
+export function sourceSelect(t: DataTable, columns: string[], where: string[], binary = false): string {
     const list = columns.map(quoteIdent).join(", ");
-    if (where.length === 0) return `COPY ${qualify(t.schema, t.name)} (${list}) TO STDOUT`;
-    return `COPY (SELECT ${list} FROM ONLY ${qualify(t.schema, t.name)} WHERE ${where.map((w) => `(${w})`).join(" AND ")}) TO STDOUT`;
+    const format = binary ? " (FORMAT binary)" : "";
+    if (where.length === 0) return `COPY ${qualify(t.schema, t.name)} (${list}) TO STDOUT${format}`;
+    return `COPY (SELECT ${list} FROM ONLY ${qualify(t.schema, t.name)} WHERE ${where.map((w) => `(${w})`).join(" AND ")}) TO STDOUT${format}`;
 }
 
+/** The WHERE conditions of a unit on the source: its ctid range and the hooks' row filter. */
+export function unitConditions(unit: DataUnit, filter: string | undefined): string[] {
+    return [rangeCondition(unit), filter].filter((w): w is string => w !== undefined && w.trim() !== "");
+}
+
+/** Bytes the streams buffer: large, so a worker moves big socket reads and writes, not many small ones. */
+const STREAM_BUFFER = 1024 * 1024;
+
 /** Streams one unit inside the target's open transaction; returns what was sent. */
-export async function copyUnit(unit: DataUnit, ctx: UnitContext, src: Client, dst: Client): Promise<{ rows: number; bytes: number; hasher: TableHasher; written: number }> {
+export async function copyUnit(unit: DataUnit, ctx: UnitContext, src: Client, dst: Client): Promise<{ rows: number; bytes: number; written: number }> {
     const t = ctx.table;
     const columns = copyColumns(t);
-    const where = [rangeCondition(unit), ctx.filter].filter((w): w is string => w !== undefined && w.trim() !== "");
+    const where = unitConditions(unit, ctx.filter);
     const target = qualify(t.schema, t.name);
     if (ctx.freeze) await dst.query(`TRUNCATE ONLY ${target}`);
+    if (!ctx.transform) {
+        const binary = ctx.binary === true;
+        const options = [...(ctx.freeze ? ["FREEZE"] : []), ...(binary ? ["FORMAT binary"] : [])];
+        const into = `COPY ${target} (${columns.map(quoteIdent).join(", ")}) FROM STDIN${options.length > 0 ? ` WITH (${options.join(", ")})` : ""}`;
+        const source = src.query(new RawCopyOut(sourceSelect(t, columns, where, binary), binary, ctx.onProgress));
+        const sink = dst.query(rawCopyIn(into));
+        await pipeline(source, sink);
+        ctx.onProgress(source.rows, source.bytes);
+        if (source.rowCount !== source.rows) throw new Error(`the source reported ${source.rowCount} rows, ${source.rows} were received`);
+        return { rows: source.rows, bytes: source.bytes, written: Number(sink.rowCount ?? -1) };
+    }
+    const into = `COPY ${target} (${columns.map(quoteIdent).join(", ")}) FROM STDIN${ctx.freeze ? " WITH (FREEZE)" : ""}`;
     const { hasher, parser } = copyHasher(t);
     let bytes = 0;
     let lastProgress = Date.now();
@@ -70,21 +96,216 @@ export async function copyUnit(unit: DataUnit, ctx: UnitContext, src: Client, ds
             ctx.onProgress(hasher.rows, bytes);
         }
     };
-    const transform = ctx.transform;
-    const tap = transform ? new RowRewriter(transform, parser, (n) => (bytes += n), progress) : new Transform({
-        transform(chunk: Buffer, _enc, done: TransformCallback) {
-            parser.push(chunk);
-            bytes += chunk.length;
-            progress();
-            done(null, chunk);
-        },
-    });
-    const source = src.query(copyTo(sourceSelect(t, columns, where)));
-    const sink = dst.query(copyFrom(`COPY ${target} (${columns.map(quoteIdent).join(", ")}) FROM STDIN${ctx.freeze ? " WITH (FREEZE)" : ""}`));
+    const tap = new RowRewriter(ctx.transform, parser, (n) => (bytes += n), progress);
+    const source = src.query(copyTo(sourceSelect(t, columns, where), { highWaterMark: STREAM_BUFFER }));
+    const sink = dst.query(copyFrom(into, { highWaterMark: STREAM_BUFFER }));
     await pipeline(source, tap, sink);
     parser.end();
     ctx.onProgress(hasher.rows, bytes);
-    return { rows: hasher.rows, bytes, hasher, written: Number(sink.rowCount ?? -1) };
+    return { rows: hasher.rows, bytes, written: Number(sink.rowCount ?? -1) };
+}
+
+const COPY_DATA = 0x64; // d
+const NOTICE = 0x4e; // N: may come between CopyData messages, like the two below; dropped
+const PARAMETER_STATUS = 0x53; // S
+const NOTIFICATION = 0x41; // A
+const COPY_OUT_RESPONSE = 0x48; // H: the first message, before the rows
+
+/**
+ * `COPY … TO STDOUT` as a Readable of raw CopyData messages (5-byte header included), sliced out of the socket's
+ * buffers without copying. The connection handling is pg-copy-streams' copy-to (take the socket from pg, give it
+ * back at the first message that ends copy-out mode: CopyDone, or an ErrorResponse that pg then reports).
+ */
+export class RawCopyOut extends Readable implements Submittable {
+    /** Rows received: one CopyData message each (in binary format, the header rides with the first and the trailer has its own). */
+    get rows(): number {
+        return this.binary ? Math.max(0, this.messages - 1) : this.messages;
+    }
+    private messages = 0;
+    /** Payload bytes received (the COPY text). */
+    bytes = 0;
+    /** The rows the source's CommandComplete reports. */
+    rowCount = -1;
+    private connection: { stream: Readable; query(text: string): void } | null = null;
+    private pgDataHandler: ((b: Buffer) => void) | null = null;
+    private drained = false;
+    private forwarding = false;
+    private finished = false;
+    /** Length bytes of the current message still to read (0: not reading a length). */
+    private lenNeeded = 0;
+    private len = 0;
+    /** Bytes left in the current message's body. */
+    private remaining = 0;
+    /** Whether the current message is forwarded (CopyData) or dropped. */
+    private forward = false;
+    private lastProgress = Date.now();
+    private readonly onReadable = (): void => this.pump();
+
+    constructor(
+        readonly text: string,
+        private readonly binary: boolean,
+        private readonly onProgress?: (rows: number, bytes: number) => void,
+    ) {
+        super({ highWaterMark: STREAM_BUFFER });
+    }
+
+    /** Called by pg's Client when the query is dispatched. */
+    submit(connection: Connection): void {
+        this.connection = connection as unknown as { stream: Readable; query(text: string): void };
+        const stream = this.connection.stream;
+        const listeners = stream.listeners("data") as Array<(b: Buffer) => void>;
+        if (listeners.length !== 1) throw new Error("unexpected pg connection state");
+        this.pgDataHandler = listeners[0];
+        stream.removeListener("data", this.pgDataHandler);
+        stream.pause();
+        this.pump();
+        stream.on("readable", this.onReadable);
+        this.connection.query(this.text);
+    }
+
+    override _read(): void {
+        this.drained = true;
+        this.pump();
+    }
+
+    private pump(): void {
+        if (this.forwarding || !this.drained || !this.connection || this.finished) return;
+        this.forwarding = true;
+        const stream = this.connection.stream;
+        let chunk: Buffer | null;
+        while (this.drained && !this.finished && (chunk = stream.read() as Buffer | null) !== null) this.drained = this.parse(chunk);
+        this.forwarding = false;
+    }
+
+    /** Forwards the CopyData bytes of one socket chunk; returns whether the consumer wants more. */
+    private parse(chunk: Buffer): boolean {
+        const n = chunk.length;
+        let i = 0;
+        let segment = this.forward ? 0 : -1;
+        let wantMore = true;
+        const flush = (end: number): void => {
+            if (segment >= 0 && end > segment) wantMore = this.push(chunk.subarray(segment, end)) && wantMore;
+            segment = -1;
+        };
+        while (i < n) {
+            if (this.lenNeeded > 0) {
+                this.len = this.len * 256 + chunk[i++];
+                if (--this.lenNeeded === 0) {
+                    this.remaining = this.len - 4;
+                    if (this.forward) this.bytes += this.remaining;
+                }
+                continue;
+            }
+            if (this.remaining > 0) {
+                const k = Math.min(this.remaining, n - i);
+                i += k;
+                this.remaining -= k;
+                continue;
+            }
+            // A message boundary.
+            const code = chunk[i];
+            if (code === COPY_DATA) {
+                if (segment < 0) segment = i;
+                this.forward = true;
+                this.messages++;
+            } else {
+                flush(i);
+                this.forward = false;
+                if (code !== COPY_OUT_RESPONSE && code !== NOTICE && code !== PARAMETER_STATUS && code !== NOTIFICATION) {
+                    this.finish(chunk.subarray(i));
+                    return false;
+                }
+            }
+            i++;
+            this.lenNeeded = 4;
+            this.len = 0;
+        }
+        flush(n);
+        const now = Date.now();
+        if (this.onProgress && now - this.lastProgress > 250) {
+            this.lastProgress = now;
+            this.onProgress(this.rows, this.bytes);
+        }
+        return wantMore;
+    }
+
+    /** Copy-out mode is over: give the socket (and the rest of this chunk) back to pg. */
+    private finish(rest: Buffer): void {
+        this.finished = true;
+        const stream = this.connection!.stream;
+        stream.removeListener("readable", this.onReadable);
+        stream.on("data", this.pgDataHandler!);
+        this.pgDataHandler!(rest);
+        process.nextTick(() => stream.resume());
+    }
+
+    private failed = false;
+
+    handleError(err: Error): void {
+        this.failed = true;
+        this.destroy(err);
+    }
+
+    handleCommandComplete(msg: { text?: string }): void {
+        const match = /COPY (\d+)/.exec(msg?.text ?? "");
+        if (match) this.rowCount = Number(match[1]);
+    }
+
+    /** The end: after CommandComplete (rowCount is known) unless an error came first. */
+    handleReadyForQuery(): void {
+        if (!this.failed) this.push(null);
+    }
+}
+
+type CopyFromStream = Writable & Submittable & { rowCount: number };
+
+/** `COPY … FROM STDIN` that takes chunks already framed as CopyData messages (RawCopyOut's) and writes them as they are. */
+export function rawCopyIn(text: string): CopyFromStream {
+    const stream = copyFrom(text, { highWaterMark: STREAM_BUFFER }) as unknown as CopyFromStream & { connection: { stream: { write(b: Buffer): boolean } } | null; flushChunk(b: Buffer): boolean };
+    stream.flushChunk = (chunk: Buffer): boolean => stream.connection!.stream.write(chunk);
+    return stream;
+}
+
+/**
+ * A row's 64-bit hash, the same on both servers: over the stored values (hash_record_extended) when every column's
+ * type hashes (DataTable.hashable), else over the row's text as the server prints it. The row is the whole-row value
+ * when the relation's columns are exactly the copied ones, in order; else a ROW() of them (the same record).
+ */
+async function rowHash(c: Client, t: DataTable): Promise<string> {
+    const res = await c.query(
+        "SELECT coalesce(array_agg(attname::text ORDER BY attnum), '{}') AS cols FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+        [qualify(t.schema, t.name)],
+    );
+    const own = res.rows[0].cols as string[];
+    const copied = t.columns.map((col) => col.name);
+    const row = own.length === copied.length && own.every((n, i) => n === copied[i]) ? "t" : `ROW(${copied.map((n) => `t.${quoteIdent(n)}`).join(", ")})`;
+    return t.hashable ? `hash_record_extended(${row}, 0)` : `hashtextextended(${row}::text COLLATE "C", 0)`;
+}
+
+/** A server-side checksum: row count and the sum modulo 2^64 of a 64-bit hash of each row's text (order-independent, so ranges add up). */
+export interface ServerChecksum {
+    rows: number;
+    /** 16 hex digits. */
+    digest: string;
+}
+
+/**
+ * Counts and hashes a table's rows (optionally only some: a range, a filter) on the server `c` is connected to,
+ * inside whatever transaction it is in. Both sides run with the same output settings (session.ts), so a row prints
+ * the same text on both.
+ */
+export async function serverChecksum(c: Client, t: DataTable, where: string[] = []): Promise<ServerChecksum> {
+    const expr = await rowHash(c, t);
+    const cond = where.length > 0 ? ` WHERE ${where.map((w) => `(${w})`).join(" AND ")}` : "";
+    const res = await c.query(`SELECT count(*)::text AS n, coalesce(sum(${expr}), 0)::text AS s FROM ONLY ${qualify(t.schema, t.name)} t${cond}`);
+    return { rows: Number(res.rows[0].n), digest: sumDigest(res.rows[0].s as string) };
+}
+
+const MOD64 = 1n << 64n;
+
+/** A decimal sum as its value modulo 2^64, in 16 hex digits. */
+export function sumDigest(decimal: string): string {
+    return (((BigInt(decimal) % MOD64) + MOD64) % MOD64).toString(16).padStart(16, "0");
 }
 
 /** Decodes each row, rewrites it, re-encodes it; hashes what it sends. Output goes out in FLUSH_AT chunks. */
@@ -144,14 +365,4 @@ class RowRewriter extends Transform {
         this.count(out.length);
         this.push(out);
     }
-}
-
-/** Hashes the target's rows of a table (optionally only a range), as PostgreSQL prints them. */
-export async function hashTarget(t: DataTable, dst: Client, where?: string): Promise<TableHasher> {
-    const columns = copyColumns(t);
-    const { hasher, parser } = copyHasher(t);
-    const stream = dst.query(copyTo(sourceSelect(t, columns, where ? [where] : [])));
-    for await (const chunk of stream) parser.push(chunk as Buffer);
-    parser.end();
-    return hasher;
 }

@@ -8,13 +8,12 @@
 import { createHash } from "node:crypto";
 import type { Client } from "pg";
 import { runWorkerPool } from "../shared/pool";
-import { TableHasher } from "../mysql-to-postgres/checksum";
 import { qualify } from "../mysql-to-postgres/identifiers";
 import { ensureProgressTable, readProgress, recordProgress, type ProgressRecord } from "../mysql-to-postgres/pg-target";
 import { redact, secretsOf } from "../mysql-to-postgres/secrets";
 import type { MigrationWarning, TableReport } from "../mysql-to-postgres/types";
 import { readCatalog, tableKey, type Catalog, type DataTable } from "./catalog";
-import { copyUnit, hashTarget } from "./copy";
+import { copyUnit, serverChecksum, unitConditions, type ServerChecksum } from "./copy";
 import { MigrationError, onPg, pgError } from "./errors";
 import { databaseIdentity, emptyTarget, readMarkers, targetContents, targetRefusal } from "./guards";
 import { HEROKU_TRANSFER_LIMITS, HerokuTransferError, runHerokuTransfer } from "./heroku-transfer";
@@ -65,7 +64,12 @@ interface PlanRecord {
     units: DataUnit[];
     scrubbed: boolean;
     hooks: string | null;
+    /** How the recorded checksums were computed (a resume must compute them the same way). */
+    checksums?: string;
 }
+
+/** The checksum the records hold: serverChecksum's sum of 64-bit row hashes. */
+const CHECKSUMS = "sum64(hash_record_extended | hashtextextended(row text))";
 
 function checkAborted(opts: ResolvedCopyOptions): void {
     if (opts.signal?.aborted) throw new MigrationError("interrupted: units in flight rolled back; run again to resume", "failed");
@@ -135,6 +139,7 @@ async function copyUnsafe(opts: ResolvedCopyOptions): Promise<CopyReport> {
             if (plan.scrubbed !== scrubbed || plan.hooks !== (opts.hooksFingerprint ?? null)) {
                 throw new MigrationError("the target holds an unfinished copy made with other scrubbing rules or seed: re-run with those, or --overwrite", "refused");
             }
+            if (plan.checksums !== CHECKSUMS) throw new MigrationError("the target holds an unfinished copy made by another version of herokuenv: re-run with --overwrite", "refused");
         }
 
         // The snapshot every reader shares.
@@ -165,6 +170,7 @@ async function copyUnsafe(opts: ResolvedCopyOptions): Promise<CopyReport> {
                 units: planUnits(catalog.tables, { splitLargerThan: opts.splitLargerThan, chunkBytes: opts.chunkBytes, tidRangeScan: catalog.serverVersion >= 140000 }),
                 scrubbed,
                 hooks: opts.hooksFingerprint ?? null,
+                checksums: CHECKSUMS,
             };
             opts.emit({ type: "phase", name: "schema" });
             for (const w of await applyPreData(target, pre, JSON.stringify(plan), source)) warn(w);
@@ -179,7 +185,10 @@ async function copyUnsafe(opts: ResolvedCopyOptions): Promise<CopyReport> {
         const post = parseDump(await onPg("source", undefined, () => postDataText));
         const postPlan = planPostData(post.entries);
         const postStarted = Date.now();
-        const reports = await copyRows(opts, catalog, units, progress, holder.snapshot, source, { steps: postPlan.indexes, preamble: post.preamble });
+        // COPY's binary format only between servers of one major version (binary I/O of built-in types is per version).
+        const targetVersion = Number((await onPg("target", undefined, () => target.query("SHOW server_version_num"))).rows[0].server_version_num);
+        const binary = Math.floor(targetVersion / 10000) === Math.floor(catalog.serverVersion / 10000);
+        const reports = await copyRows(opts, catalog, units, progress, holder.snapshot, source, { steps: postPlan.indexes, preamble: post.preamble }, binary);
         checkAborted(opts);
 
         // Sequences (read in the snapshot), then post-data.
@@ -259,13 +268,19 @@ async function applyPreData(target: Client, dump: Dump, plan: string, source: st
     return warnings;
 }
 
+interface Worker {
+    src: Client;
+    dst: Client;
+    /** A second source connection on the snapshot, for the source side of checksums (opened when first needed). */
+    check?: Client;
+}
+
 type Item = { kind: "unit"; unit: DataUnit } | { kind: "verify"; table: DataTable; parts: DataUnit[] } | { kind: "post"; step: PostDataStep; after: string | undefined };
 
 function displayName(t: { schema: string; name: string }): string {
     return t.schema === "public" ? t.name : `${t.schema}.${t.name}`;
 }
 
-/** Copies every unit not yet recorded; verifies split tables once all their ranges are in. */
 /**
  * Copies every unit not yet recorded; verifies split tables once all their ranges are in; builds each table's
  * indexes and constraints (post-data `indexes` steps) once its rows are verified, on the same pool: at most
@@ -280,6 +295,7 @@ async function copyRows(
     snapshot: string,
     source: string,
     post: { steps: PostDataStep[]; preamble: string },
+    binary: boolean,
 ): Promise<Map<string, TableReport>> {
     const hooks = opts.hooks;
     const byKey = new Map(catalog.tables.map((t) => [tableKey(t), t]));
@@ -313,7 +329,7 @@ async function copyRows(
 
     await runWorkerPool(items, {
         concurrency: post.steps.length > 0 ? opts.concurrency * 2 : opts.concurrency,
-        setup: async () => {
+        setup: async (): Promise<Worker> => {
             const src = await onPg("source", undefined, () => connectSnapshot(opts.from, snapshot));
             try {
                 const dst = await onPg("target", undefined, () => connect(opts.to, "target"));
@@ -324,9 +340,10 @@ async function copyRows(
                 throw err;
             }
         },
-        teardown: async ({ src, dst }) => {
+        teardown: async ({ src, dst, check }) => {
             await src.end().catch(() => undefined);
             await dst.end().catch(() => undefined);
+            await check?.end().catch(() => undefined);
         },
         // Side effect on purpose: the pool takes the first item this says yes to, so counting here is exact.
         ready: (item) => {
@@ -336,7 +353,8 @@ async function copyRows(
             copying++;
             return true;
         },
-        run: async (item, { src, dst }) => {
+        run: async (item, worker) => {
+            const { dst } = worker;
             checkAborted(opts);
             if (item.kind === "post") {
                 await runStep(dst, item.step, source);
@@ -345,7 +363,7 @@ async function copyRows(
             }
             if (item.kind === "unit") {
                 try {
-                    await copyOne(item.unit, src, dst);
+                    await copyOne(item.unit, worker);
                 } finally {
                     copying--;
                 }
@@ -361,8 +379,8 @@ async function copyRows(
                     const n = Number((await onPg("target", name, () => dst.query(`SELECT count(*)::text AS n FROM ONLY ${qualify(t.schema, t.name)}`))).rows[0].n);
                     if (n !== rows) throw new MigrationError(`verification failed for ${name}: sent ${rows} rows, the target holds ${n}`, "verification");
                 } else {
-                    const h = await onPg("target", name, () => hashTarget(t, dst));
-                    if (h.rows !== rows || h.digest() !== expected) throw new MigrationError(`verification failed for ${name}: source ${rows} rows (checksum ${expected}), target ${h.rows} rows (checksum ${h.digest()})`, "verification");
+                    const h = await onPg("target", name, () => serverChecksum(dst, t));
+                    if (h.rows !== rows || h.digest !== expected) throw new MigrationError(`verification failed for ${name}: source ${rows} rows (checksum ${expected}), target ${h.rows} rows (checksum ${h.digest})`, "verification");
                 }
                 await onPg("target", name, () => recordProgress(dst, PROGRESS_NAMESPACE, source, { tableName: `${tableKey(t)}#verified`, sourceTable: tableKey(t), kind: "verified", mode: "copy", rows, bytes: 0, checksum: expected, seconds: 0, warnings: [] }));
                 done.add(`${tableKey(t)}#verified`);
@@ -377,7 +395,8 @@ async function copyRows(
     });
     return reports;
 
-    async function copyOne(u: DataUnit, src: Client, dst: Client): Promise<void> {
+    async function copyOne(u: DataUnit, worker: Worker): Promise<void> {
+            const { src, dst } = worker;
             const key = `${u.schema}.${u.name}`;
             const t = byKey.get(key)!;
             const name = displayName(t);
@@ -387,14 +406,25 @@ async function copyRows(
             }
             const unitStarted = Date.now();
             const whole = !u.part;
+            const filter = hooks?.rowFilter?.(t);
+            // The source side of the checksum: on a second snapshot connection, while the rows stream.
+            let sourceSide: Promise<ServerChecksum> | undefined;
+            if (!countOnly(t)) {
+                sourceSide = (async () => {
+                    worker.check ??= (await onPg("source", undefined, () => connectSnapshot(opts.from, snapshot))).client;
+                    return onPg("source", name, () => serverChecksum(worker.check!, t, unitConditions(u, filter)));
+                })();
+                sourceSide.catch(() => undefined);
+            }
             await onPg("target", name, () => dst.query("BEGIN"));
             try {
                 const before = { rows: 0, bytes: 0 };
                 const result = await copyUnit(u, {
                     table: t,
-                    filter: hooks?.rowFilter?.(t),
+                    filter,
                     transform: hooks?.rowTransform?.(t),
                     freeze: whole,
+                    binary: binary && t.binary === true,
                     onProgress: (rows, bytes) => {
                         const sofar = rowsSoFar.get(key) ?? { rows: 0, bytes: 0 };
                         sofar.rows += rows - before.rows;
@@ -408,13 +438,18 @@ async function copyRows(
                     throw new MigrationError(`${name}: copy failed: ${pgError((err as { where?: unknown }).where !== undefined ? "target" : "source", err, name).message}`, "failed");
                 });
                 if (result.written >= 0 && result.written !== result.rows) throw new MigrationError(`verification failed for ${name}: sent ${result.rows} rows, the target stored ${result.written}`, "verification");
-                if (whole && !countOnly(t)) {
-                    const h: TableHasher = await onPg("target", name, () => hashTarget(t, dst));
-                    if (h.rows !== result.rows || h.digest() !== result.hasher.digest()) {
-                        throw new MigrationError(`verification failed for ${name}: source ${result.rows} rows (checksum ${result.hasher.digest()}), target ${h.rows} rows (checksum ${h.digest()})`, "verification");
+                let checksum = "";
+                if (sourceSide) {
+                    // The target side: whole tables here, in the unit's transaction; split tables once all ranges are in.
+                    const targetSide = whole ? await onPg("target", name, () => serverChecksum(dst, t)) : undefined;
+                    const s = await sourceSide;
+                    if (s.rows !== result.rows) throw new MigrationError(`verification failed for ${name}: the source holds ${s.rows} rows in the snapshot, ${result.rows} were sent`, "verification");
+                    if (targetSide && (targetSide.rows !== s.rows || targetSide.digest !== s.digest)) {
+                        throw new MigrationError(`verification failed for ${name}: source ${s.rows} rows (checksum ${s.digest}), target ${targetSide.rows} rows (checksum ${targetSide.digest})`, "verification");
                     }
+                    checksum = s.digest;
                 }
-                const record = { rows: result.rows, bytes: result.bytes, checksum: result.hasher.digest(), seconds: (Date.now() - unitStarted) / 1000 };
+                const record = { rows: result.rows, bytes: result.bytes, checksum, seconds: (Date.now() - unitStarted) / 1000 };
                 await onPg("target", name, () => recordProgress(dst, PROGRESS_NAMESPACE, source, { tableName: u.key, sourceTable: key, kind: u.part ? "part" : "table", mode: "copy", ...record, warnings: [] }));
                 await onPg("target", name, () => dst.query("COMMIT"));
                 records.set(u.key, record);
@@ -439,7 +474,8 @@ function tableReport(t: DataTable, parts: Array<{ rows: number; bytes: number; c
         rows: parts.reduce((n, p) => n + p.rows, 0),
         bytes: parts.reduce((n, p) => n + p.bytes, 0),
         seconds: startedAt === undefined ? parts.reduce((n, p) => n + p.seconds, 0) : (Date.now() - startedAt) / 1000,
-        checksum: parts.reduce((d, p) => addDigests(d, p.checksum), EMPTY_DIGEST),
+        // Count-only units (no checksum) report none.
+        checksum: parts.every((p) => p.checksum === "") ? "" : parts.reduce((d, p) => addDigests(d, p.checksum), EMPTY_DIGEST),
         warnings: [],
     };
 }

@@ -54,10 +54,10 @@ export function rangeCondition(u: DataUnit): string | undefined {
     return u.part.toPage === null ? from : `${from} AND ctid < '(${u.part.toPage},0)'::tid`;
 }
 
-/** Adds table sums of two 16-hex-digit checksums (the TableHasher digest: two 32-bit sums, order-independent). */
+/** Adds two checksums of 16 hex digits (sums modulo 2^64 of row hashes: order-independent, so ranges add up). */
 export function addDigests(a: string, b: string): string {
-    const sum = (i: number): string => ((parseInt(a.slice(i, i + 8), 16) + parseInt(b.slice(i, i + 8), 16)) >>> 0).toString(16).padStart(8, "0");
-    return sum(0) + sum(8);
+    const value = (d: string): bigint => (d === "" ? 0n : BigInt(`0x${d}`));
+    return ((value(a) + value(b)) & ((1n << 64n) - 1n)).toString(16).padStart(16, "0");
 }
 
 export const EMPTY_DIGEST = "0000000000000000";
