@@ -142,7 +142,7 @@ describe("copy-db PostgreSQL → PostgreSQL @servers", function () {
         // An identity rewrite of every table: exercises decoding and re-encoding of every COPY escape.
         const hooks: CopyHooks = { rowTransform: () => (row) => row };
         const report = await copy({ from: source, to, hooks });
-        assert.equal(report.tables.length, 11);
+        assert.equal(report.tables.length, 12);
         await assertIdentical(to);
     });
 

@@ -47,6 +47,14 @@ export function tableKey(t: TableRef): string {
 }
 
 /** Reads the catalog inside the caller's (snapshot) transaction. */
+/**
+ * Object-reference types (regclass, regtype, …, and arrays of them) hold OIDs, which differ between databases: only
+ * their text (the object's name) means the same on both sides, so they are copied and hashed as text.
+ */
+const OBJECT_REFERENCE_SQL = `(COALESCE(NULLIF(ty.typelem, 0), ty.oid) IN ('regclass'::regtype, 'regtype'::regtype, 'regproc'::regtype,
+    'regprocedure'::regtype, 'regoper'::regtype, 'regoperator'::regtype, 'regconfig'::regtype, 'regdictionary'::regtype,
+    'regnamespace'::regtype, 'regrole'::regtype, 'regcollation'::regtype))`;
+
 export async function readCatalog(client: Client): Promise<Catalog> {
     const version = Number((await client.query("SHOW server_version_num")).rows[0].server_version_num);
     const rels = await client.query(
@@ -62,8 +70,8 @@ export async function readCatalog(client: Client): Promise<Catalog> {
     );
     const cols = await client.query(
         `SELECT a.attrelid::bigint AS oid, a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,
-                (a.atttypid < 16384 AND ty.typsend <> 0 AND ty.typreceive <> 0) AS binary,
-                (a.atttypid < 16384 AND a.attcollation < 16384 AND EXISTS (
+                (a.atttypid < 16384 AND ty.typsend <> 0 AND ty.typreceive <> 0 AND NOT ${OBJECT_REFERENCE_SQL}) AS binary,
+                (a.atttypid < 16384 AND a.attcollation < 16384 AND NOT ${OBJECT_REFERENCE_SQL} AND EXISTS (
                     SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod AND am.amname = 'hash'
                     JOIN pg_amproc ap ON ap.amprocfamily = oc.opcfamily AND ap.amprocnum = 2 AND ap.amproclefttype = oc.opcintype
                     WHERE oc.opcdefault AND oc.opcintype = CASE WHEN ty.typcategory = 'A' THEN ty.typelem ELSE ty.oid END)) AS hashable

@@ -8,7 +8,9 @@ import { checkPostgresUrl } from "../mysql-to-postgres/pg-target";
 export const COPY_SESSION_SQL =
     "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; " +
     "SET bytea_output = 'hex'; SET standard_conforming_strings = on; SET TimeZone = 'UTC'; SET row_security = off; SET statement_timeout = 0; " +
-    "SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0";
+    "SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; " +
+    // As pg_dump's own sessions: every name qualified, so a regclass or regtype value prints the same on both sides.
+    "SELECT pg_catalog.set_config('search_path', '', false)";
 
 /** Target-only settings: faster commits (the progress record commits with its data, so a lost commit loses both). */
 export const TARGET_SESSION_SQL = "SET synchronous_commit = off; SET maintenance_work_mem = '512MB'; SET work_mem = '64MB'";
