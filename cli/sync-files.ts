@@ -20,6 +20,8 @@ interface SyncFilesOptions {
     dryRun?: boolean;
     verifyContent?: boolean;
     json?: boolean;
+    /** false with --no-progress. */
+    progress?: boolean;
 }
 
 /** The engine's own check, so the CLI refuses exactly what the engine and the resource refuse, in the same words. */
@@ -60,8 +62,8 @@ export function formatSummary(summary: SyncSummary): string {
  * A progress bar on a terminal; elsewhere (logs, CI) a line per phase and per tenth of the files; with --json nothing
  * (stdout is the JSON summary, stderr only errors).
  */
-function progressReporter(json: boolean): { onProgress: (progress: Readonly<SyncProgress>) => void; stop: () => void } {
-    if (json) return { onProgress: () => undefined, stop: () => undefined };
+function progressReporter(quiet: boolean): { onProgress: (progress: Readonly<SyncProgress>) => void; stop: () => void } {
+    if (quiet) return { onProgress: () => undefined, stop: () => undefined };
     if (process.stderr.isTTY) {
         const bar = new SingleBar(
             {
@@ -122,6 +124,7 @@ export function register(program: Command): void {
         .option("--dry-run", "show what would be uploaded and deleted; write nothing")
         .option("--verify-content", "also download every uploaded object and compare its MD5")
         .option("--json", "print the summary as JSON on stdout (no progress display); on failure, {\"error\": {kind, message}}")
+        .option("--no-progress", "no progress bar or progress lines, only the summary")
         .addHelpText(
             "after",
             "\nCredentials come from the usual AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE).\n" +
@@ -135,7 +138,7 @@ export function register(program: Command): void {
         .action(async (source: string, destination: string, options: SyncFilesOptions, command: Command) => {
             const interrupt = onInterrupt("sync-files", "waiting for transfers in flight to stop; no manifest will be written");
             const json = options.json === true;
-            const progress = progressReporter(json);
+            const progress = progressReporter(json || options.progress === false);
             let summary: SyncSummary;
             try {
                 // Loaded here, not at start-up: the AWS SDK takes a while to load and other commands do not need it.

@@ -74,6 +74,7 @@ describe("the published package, installed into another Pulumi project", functio
         const heroku = summary.filter((s) => s.startsWith("pulumi-nodejs:dynamic/"));
         assert.deepEqual(heroku, [
             "pulumi-nodejs:dynamic/herokuenv:config.StackKind acme-kind",
+            "pulumi-nodejs:dynamic/herokuenv:data.EnvironmentMarker acme-marker",
             "pulumi-nodejs:dynamic/herokuenv:heroku.Acm acme-acm",
             "pulumi-nodejs:dynamic/herokuenv:heroku.Addon acme-database",
             "pulumi-nodejs:dynamic/herokuenv:heroku.App acme-app",
@@ -81,6 +82,8 @@ describe("the published package, installed into another Pulumi project", functio
             "pulumi-nodejs:dynamic/herokuenv:heroku.Domain acme-domain-www.acme.example",
             "pulumi-nodejs:dynamic/herokuenv:heroku.Formation acme-formation",
             "pulumi-nodejs:dynamic/herokuenv:heroku.Maintenance acme-maintenance",
+            "pulumi-nodejs:dynamic/herokuenv:heroku.Pipeline acme-pipeline",
+            "pulumi-nodejs:dynamic/herokuenv:heroku.PipelineCoupling acme-pipeline-coupling",
         ]);
         assert.ok(summary.includes("aws:s3/bucket:Bucket acme-storage-files") && summary.includes("cloudflare:index/dnsRecord:DnsRecord acme-dns-www.acme.example"));
         const app = run.resources.find((r) => r.name === "acme-app");

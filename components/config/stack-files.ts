@@ -3,11 +3,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { ENCRYPTED } from "./encrypted";
 import type { RawConfig } from "./kinds";
 import { NAMESPACE } from "./validate";
 
-/** Stands in for a value the stack file holds encrypted; it is never decrypted outside its own stack. */
-export const ENCRYPTED = "[encrypted]";
+export { ENCRYPTED };
 
 function maskSecure(value: unknown): unknown {
     if (typeof value === "object" && value !== null && !Array.isArray(value)) {
