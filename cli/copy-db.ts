@@ -5,10 +5,10 @@
 // without --overwrite, bad rules or seed, scrubbing refused the copy: personal data without a rule, a unique column
 // it cannot keep unique); 130 interrupted (units in flight roll back, a re-run resumes).
 import { CommanderError, InvalidArgumentError, type Command } from "commander";
-import * as cliProgress from "cli-progress";
 import * as fs from "node:fs";
-import { CONCURRENCY, COPY_DEFAULTS, MigrationError, copy, copyOptionProblems, type CopyEvent, type CopyHooks, type CopyReport, type HerokuDatabaseRef } from "../components/data/postgres-copy";
+import { CONCURRENCY, COPY_DEFAULTS, MigrationError, copy, copyOptionProblems, type CopyHooks, type CopyReport, type HerokuDatabaseRef } from "../components/data/postgres-copy";
 import { INTERRUPTED_EXIT_CODE, formatBytes, formatTable, onInterrupt, reportInterrupted, writeJson } from "./format";
+import { tableProgressReporter } from "./table-progress";
 
 const USAGE_EXIT_CODE = 2;
 const MIB = 1024 * 1024;
@@ -60,54 +60,6 @@ interface CopyDbFlags {
     progress: boolean;
 }
 
-function progressReporter(tty: boolean): { onEvent: (e: CopyEvent) => void; stop: () => void } {
-    const out = process.stderr;
-    if (!tty) {
-        return {
-            onEvent: (e) => {
-                if (e.type === "plan") for (const t of e.tables.filter((x) => x.skipped)) out.write(`${t.source}: already verified, skipped\n`);
-                else if (e.type === "table-start") out.write(`${e.table}: copying (~${e.estimatedRows} rows)\n`);
-                else if (e.type === "table-done") out.write(`${e.report.source}: ${e.report.rows} rows, ${formatBytes(e.report.bytes)} in ${e.report.seconds.toFixed(2)}s, verified\n`);
-                else if (e.type === "phase") out.write(`-- ${e.name}\n`);
-                else if (e.type === "warning") out.write(`warning: ${e.warning.message}\n`);
-                else if (e.type === "transfer-progress") out.write(`heroku transfer: ${formatBytes(e.processedBytes)}${e.sourceBytes ? ` of ${formatBytes(e.sourceBytes)}` : ""}\n`);
-            },
-            stop: () => undefined,
-        };
-    }
-    const multi = new cliProgress.MultiBar({ format: " {table} [{bar}] {percentage}% | {value}/{total} rows | {mb} MiB", hideCursor: true, clearOnComplete: false, stream: out }, cliProgress.Presets.shades_classic);
-    const bars = new Map<string, cliProgress.SingleBar>();
-    const warnings: string[] = [];
-    return {
-        onEvent: (e) => {
-            if (e.type === "table-start") bars.set(e.table, multi.create(Math.max(1, e.estimatedRows), 0, { table: e.table.padEnd(24).slice(0, 24), mb: "0.0" }));
-            else if (e.type === "table-progress") {
-                const bar = bars.get(e.table);
-                if (bar) {
-                    if (e.rows > bar.getTotal()) bar.setTotal(e.rows);
-                    bar.update(e.rows, { mb: (e.bytes / MIB).toFixed(1) });
-                }
-            } else if (e.type === "table-done") {
-                const bar = bars.get(e.report.source);
-                bar?.setTotal(Math.max(1, e.report.rows));
-                bar?.update(e.report.rows, { mb: (e.report.bytes / MIB).toFixed(1) });
-                bar?.stop();
-            } else if (e.type === "transfer-progress") {
-                let bar = bars.get("(heroku transfer)");
-                if (!bar) {
-                    bar = multi.create(Math.max(1, e.sourceBytes ?? 1), 0, { table: "heroku transfer".padEnd(24), mb: "0.0" });
-                    bars.set("(heroku transfer)", bar);
-                }
-                if (e.sourceBytes) bar.setTotal(e.sourceBytes);
-                bar.update(e.processedBytes, { mb: (e.processedBytes / MIB).toFixed(1) });
-            } else if (e.type === "warning") warnings.push(e.warning.message);
-        },
-        stop: () => {
-            multi.stop();
-            for (const w of warnings) out.write(`warning: ${w}\n`);
-        },
-    };
-}
 
 export function register(program: Command): void {
     program
@@ -163,7 +115,7 @@ export function register(program: Command): void {
                     return usage((err as Error).message);
                 }
             }
-            const progress = progressReporter(Boolean(process.stderr.isTTY) && flags.progress && !flags.json);
+            const progress = tableProgressReporter(Boolean(process.stderr.isTTY) && flags.progress && !flags.json);
             const interrupt = onInterrupt("copy-db", "the units in flight roll back");
             interrupt.signal.addEventListener("abort", () => {
                 progress.stop();

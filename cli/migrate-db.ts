@@ -5,7 +5,6 @@
 // error, verification difference); 2: nothing was written (bad arguments, unsafe target, schema or data problems);
 // 130: interrupted (Ctrl-C; the tables in flight roll back, a re-run resumes).
 import { CommanderError, InvalidArgumentError, type Command } from "commander";
-import * as cliProgress from "cli-progress";
 import {
     CHOICES,
     DEFAULTS,
@@ -15,10 +14,10 @@ import {
     optionProblem,
     MigrationError,
     type ColumnOverride,
-    type MigrationEvent,
     type MigrationReport,
 } from "../components/data/mysql-to-postgres";
 import { INTERRUPTED_EXIT_CODE, formatBytes, formatTable, onInterrupt, reportInterrupted, writeJson } from "./format";
+import { tableProgressReporter } from "./table-progress";
 
 const USAGE_EXIT_CODE = 2;
 
@@ -80,50 +79,6 @@ interface MigrateDbFlags {
     progress: boolean;
 }
 
-/** Progress display: bars on a TTY, plain lines otherwise (both on stderr, so stdout stays the summary). */
-function progressReporter(tty: boolean): { onEvent: (e: MigrationEvent) => void; stop: () => void } {
-    const out = process.stderr;
-    if (!tty) {
-        return {
-            onEvent: (e) => {
-                if (e.type === "plan") {
-                    for (const t of e.tables.filter((x) => x.skipped)) out.write(`${t.source}: already verified, skipped\n`);
-                } else if (e.type === "table-start") out.write(`${e.table}: copying (~${e.estimatedRows} rows)\n`);
-                else if (e.type === "table-done") out.write(`${e.report.source}: ${e.report.rows} rows, ${formatBytes(e.report.bytes)} in ${e.report.seconds.toFixed(2)}s, verified\n`);
-                else if (e.type === "phase") out.write(`-- ${e.name}\n`);
-                else if (e.type === "warning") out.write(`warning: ${e.warning.message}\n`);
-            },
-            stop: () => undefined,
-        };
-    }
-    const multi = new cliProgress.MultiBar(
-        { format: " {table} [{bar}] {percentage}% | {value}/{total} rows | {mb} MiB", hideCursor: true, clearOnComplete: false, stream: out },
-        cliProgress.Presets.shades_classic,
-    );
-    const bars = new Map<string, cliProgress.SingleBar>();
-    const warnings: string[] = [];
-    return {
-        onEvent: (e) => {
-            if (e.type === "table-start") bars.set(e.table, multi.create(Math.max(1, e.estimatedRows), 0, { table: e.table.padEnd(24).slice(0, 24), mb: "0.0" }));
-            else if (e.type === "table-progress") {
-                const bar = bars.get(e.table);
-                if (bar) {
-                    if (e.rows > bar.getTotal()) bar.setTotal(e.rows);
-                    bar.update(e.rows, { mb: (e.bytes / 1024 / 1024).toFixed(1) });
-                }
-            } else if (e.type === "table-done") {
-                const bar = bars.get(e.report.source);
-                bar?.setTotal(Math.max(1, e.report.rows));
-                bar?.update(e.report.rows, { mb: (e.report.bytes / 1024 / 1024).toFixed(1) });
-                bar?.stop();
-            } else if (e.type === "warning") warnings.push(e.warning.message);
-        },
-        stop: () => {
-            multi.stop();
-            for (const w of warnings) out.write(`warning: ${w}\n`);
-        },
-    };
-}
 
 const choices = (key: keyof typeof CHOICES): string => CHOICES[key].join(" or ");
 
@@ -159,7 +114,7 @@ export function register(program: Command): void {
                 process.exitCode = USAGE_EXIT_CODE;
                 return;
             }
-            const progress = progressReporter(Boolean(process.stderr.isTTY) && flags.progress && !flags.json);
+            const progress = tableProgressReporter(Boolean(process.stderr.isTTY) && flags.progress && !flags.json);
             // Ctrl-C: each table's transaction rolls back when its connection closes; what was committed is verified.
             const interrupt = onInterrupt("migrate-db", "the tables in flight roll back");
             interrupt.signal.addEventListener("abort", () => {

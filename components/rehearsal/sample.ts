@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { seededRandom } from "../data/shared/seeded-random";
 
 /** Where the package keeps its samples (next to dist/ in the package, at the root of a checkout). */
 export function samplesDir(): string {
@@ -30,18 +31,6 @@ export interface GeneratedFiles {
     md5: Record<string, string>;
 }
 
-/** mulberry32: a small seeded generator, so the tree is the same everywhere. */
-function generator(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
-
 const KINDS = [
     { dir: "avatars", ext: ".jpg", min: 4_000, max: 60_000, share: 0.6 },
     { dir: "documents", ext: ".pdf", min: 20_000, max: 400_000, share: 0.25 },
@@ -54,7 +43,7 @@ const NAMES = ["profile", "scan", "Rechnung", "reçu", "report final", "photo", 
  * spaces and accents as uploads have them. Idempotent: an existing tree with the same content is left as it is.
  */
 export function generateUserFiles(dir: string, count = 500): GeneratedFiles {
-    const random = generator(20_090_101);
+    const random = seededRandom(20_090_101);
     const md5: Record<string, string> = {};
     let bytes = 0;
     for (let i = 0; i < count; i++) {

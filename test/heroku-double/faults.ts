@@ -1,4 +1,5 @@
 // Fault injection for the Heroku double: seeded, so a failing test replays the same faults.
+import { seededRandom } from "../../components/data/shared/seeded-random";
 
 /**
  * When a fault strikes relative to applying the request to the double's state. "after-apply" is
@@ -56,17 +57,7 @@ export const DEFAULT_FAULTS: FaultSettings = {
     match: undefined,
 };
 
-/** mulberry32: tiny, fast, good enough to make fault sequences reproducible. */
-export function seededRandom(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+export { seededRandom };
 
 /** Mutable at runtime: set fields directly or through `set()`, queue one-off faults with `queue`. */
 export class Faults implements FaultSettings {
