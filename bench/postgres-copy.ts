@@ -3,15 +3,20 @@
 // `pgcopydb clone --table-jobs 2 --index-jobs 2` (Debian's package), interleaved, medians.
 //
 //   node -r ts-node/register/transpile-only bench/postgres-copy.ts [--runs 3] [--scale 1] [--rules FILE --seed S]
-//       [--variant 'NAME={"splitLargerThan":33554432}' …] [--no-unverified]
+//       [--variant 'NAME={"splitLargerThan":33554432}' …] [--no-unverified] [--no-seed]
+//       [--baseline DIR]
 //
 // Dataset (--scale 1): 1,300,000 rows in three tables — accounts 100k, events 900k (small rows), documents 300k
 // (~0.5 KiB bodies: most of the bytes) — with primary keys, 3 secondary indexes, 2 foreign keys and an identity.
 // Every run starts from an empty target database and ends with indexes, constraints and sequences in place.
 // herokuenv runs the engine compiled from the working tree's sources (components/**/*.ts transpiled into a scratch
 // directory first: dist/ may be stale or being rebuilt), so no TypeScript compiler runs inside the timed process.
+// --baseline DIR adds the verified copy built from another tree's components/ (e.g. a checkout of HEAD), to A/B a change.
 // --variant adds herokuenv contenders with other copy() options (e.g. the split threshold) to the same rotation.
-// With --rules (and the scrub module's scrubHooks), a scrubbed, sampled seed runs in the same rotation.
+// The scrubbed, 10%-sampled seed (the scrub module's parseRules/scrubHooks/scrubFingerprint, as `copy-db --rules`) runs
+// in the same rotation: by default with BENCH_RULES (accounts, the table the other two reference, sampled at 10%, so
+// documents and events follow through their foreign keys; fake:/hash rules on text columns), or --rules FILE;
+// --no-seed leaves it out.
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -30,6 +35,9 @@ function arg(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }
+
+/** The seed's default rules: sample the root table (documents and events reference it: the closure follows), scrub text. */
+export const BENCH_RULES = ["tables:", "  accounts:", "    sample: 10%", "    columns:", "      email: fake:email", "      name: fake:name", "  documents:", "    columns:", "      title: hash", ""].join("\n");
 
 export function datasetSql(scale: number): string {
     const k = (n: number): number => Math.round(n * scale);
@@ -112,7 +120,8 @@ function binary(name: string): string {
 async function main(): Promise<void> {
     const runs = Number(arg("runs", "3"));
     const scale = Number(arg("scale", "1"));
-    const rules = arg("rules", "");
+    const rulesArg = arg("rules", "");
+    let rules = process.argv.includes("--no-seed") ? "" : rulesArg;
     const seed = arg("seed", process.env.HEROKUENV_SEED ?? "bench-seed-0123456789abcdef");
     const [a, b] = await Promise.all([startPostgres(), startPostgres()]);
     const psql = binary("psql");
@@ -129,9 +138,16 @@ async function main(): Promise<void> {
         const build = fs.mkdtempSync(path.join(os.tmpdir(), "herokuenv-bench-build-"));
         transpileComponents(root, build);
         const engine = path.join(build, "components", "data", "postgres-copy");
+        if (!rulesArg && !process.argv.includes("--no-seed")) {
+            rules = path.join(build, "bench-rules.yaml");
+            fs.writeFileSync(rules, BENCH_RULES);
+        }
         const nodeArgs: string[] = [];
-        const herokuenv = (to: string, extra: string): Promise<Measurement> =>
-            timed(process.execPath, [...nodeArgs, "-e", `require(${JSON.stringify(engine)}).copy({ from: ${JSON.stringify(source)}, to: ${JSON.stringify(to)}, concurrency: 2${extra} }).then((r) => console.log(r.rows), (e) => { console.error(e.message); process.exit(1); })`], { ...process.env, NODE_PATH: path.join(root, "node_modules") });
+        const baseline = arg("baseline", "");
+        const baselineBuild = baseline ? fs.mkdtempSync(path.join(os.tmpdir(), "herokuenv-bench-baseline-")) : "";
+        if (baseline) transpileComponents(baseline, baselineBuild);
+        const herokuenv = (to: string, extra: string, from = engine): Promise<Measurement> =>
+            timed(process.execPath, [...nodeArgs, "-e", `require(${JSON.stringify(from)}).copy({ from: ${JSON.stringify(source)}, to: ${JSON.stringify(to)}, concurrency: 2${extra} }).then((r) => console.log(r.rows), (e) => { console.error(e.message); process.exit(1); })`], { ...process.env, NODE_PATH: path.join(root, "node_modules") });
         const dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), "herokuenv-bench-dump-"));
         const pgDump = binary("pg_dump");
         const pgRestore = binary("pg_restore");
@@ -158,6 +174,7 @@ async function main(): Promise<void> {
                 },
             },
         ];
+        if (baseline) contenders.push({ name: "herokuenv copy, verified, baseline tree", run: (to) => herokuenv(to, "", path.join(baselineBuild, "components", "data", "postgres-copy")) });
         for (const v of argList("variant")) {
             const eq = v.indexOf("=");
             const options = JSON.parse(v.slice(eq + 1)) as Record<string, unknown>;
@@ -168,12 +185,13 @@ async function main(): Promise<void> {
             // The scrubbed, 10%-sampled seed of the same data (components/data/scrub's hooks).
             const scrubModule = path.join(build, "components", "data", "scrub");
             contenders.push({
-                name: "herokuenv seed: scrubbed, sampled (--rules)",
+                name: "herokuenv seed: scrubbed, 10%-sampled (--rules)",
                 run: (to) =>
-                    timed(process.execPath, [...nodeArgs, "-e", `const s = require(${JSON.stringify(scrubModule)}); const fs = require("fs"); Promise.resolve(s.scrubHooks(s.parseRules(fs.readFileSync(${JSON.stringify(rules)}, "utf8"), ${JSON.stringify(rules)}), ${JSON.stringify(seed)})).then((hooks) => require(${JSON.stringify(engine)}).copy({ from: ${JSON.stringify(source)}, to: ${JSON.stringify(to)}, concurrency: 2, hooks })).then((r) => console.log(r.rows), (e) => { console.error(e.message); process.exit(1); })`]),
+                    timed(process.execPath, [...nodeArgs, "-e", `const s = require(${JSON.stringify(scrubModule)}); const fs = require("fs"); const rules = s.parseRules(fs.readFileSync(${JSON.stringify(rules)}, "utf8"), ${JSON.stringify(rules)}); require(${JSON.stringify(engine)}).copy({ from: ${JSON.stringify(source)}, to: ${JSON.stringify(to)}, concurrency: 2, hooks: s.scrubHooks(rules, ${JSON.stringify(seed)}), hooksFingerprint: s.scrubFingerprint(rules, ${JSON.stringify(seed)}) }).then((r) => console.log(r.rows), (e) => { console.error(e.message); process.exit(1); })`], { ...process.env, NODE_PATH: path.join(root, "node_modules") }),
             });
         }
         const results = new Map<string, Measurement[]>(contenders.map((c) => [c.name, []]));
+        const seedRows: number[] = [];
         for (let r = 0; r < runs; r++) {
             // Interleaved, with the starting contender rotated, so background load hits every contender alike.
             for (let i = 0; i < contenders.length; i++) {
@@ -183,6 +201,12 @@ async function main(): Promise<void> {
                 if (!m.ok) throw new Error(`${c.name} failed: ${m.output.slice(-2000)}`);
                 const copied = Number((await run(psql, ["-X", "-At", "-c", "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM documents) + (SELECT count(*) FROM events)", to])).trim());
                 if (!c.name.includes("sampled") && copied !== rows) throw new Error(`${c.name}: ${copied} rows in the target, expected ${rows}`);
+                if (c.name.includes("sampled")) {
+                    // The closure: ~10% of accounts and only the documents and events of those accounts, with no orphans.
+                    const orphans = Number((await run(psql, ["-X", "-At", "-c", "SELECT (SELECT count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = d.account_id)) + (SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = e.account_id))", to])).trim());
+                    if (orphans !== 0 || copied < rows * 0.05 || copied > rows * 0.2) throw new Error(`${c.name}: ${copied} rows (${orphans} orphans), expected about 10% of ${rows} and none`);
+                    seedRows.push(copied);
+                }
                 results.get(c.name)!.push(m);
                 process.stderr.write(`run ${r + 1}: ${c.name}: ${m.seconds.toFixed(2)} s, ${(m.peakRssKb / 1024).toFixed(0)} MiB\n`);
                 await run(psql, ["-X", "-q", "-c", `DROP DATABASE bench_target_${targetN}`, `${base}/postgres`]);
@@ -190,10 +214,13 @@ async function main(): Promise<void> {
         }
         fs.rmSync(dumpDir, { recursive: true, force: true });
         fs.rmSync(build, { recursive: true, force: true });
+        if (baselineBuild) fs.rmSync(baselineBuild, { recursive: true, force: true });
         const med = (name: string): { seconds: number; rss: number } => ({ seconds: median(results.get(name)!.map((m) => m.seconds)), rss: median(results.get(name)!.map((m) => m.peakRssKb)) / 1024 });
         const dump = med(contenders.find((c) => c.name.startsWith("pg_dump"))!.name).seconds;
         const pgcopydb = med(contenders.find((c) => c.name.startsWith("pgcopydb"))!.name).seconds;
         const mib = heapBytes / 1024 / 1024;
+        const verifiedName = contenders[0].name;
+        const seedName = "herokuenv seed: scrubbed, 10%-sampled (--rules)";
         const lines = [
             `dataset: ${rows.toLocaleString("en-US")} rows in 3 tables, ${mib.toFixed(1)} MiB of heap (database ${(dbBytes / 1024 / 1024).toFixed(0)} MiB; documents ${(docBytes / 1024 / 1024).toFixed(0)} MiB with its indexes); ${runs} interleaved runs, medians; ${os.cpus().length} cores; herokuenv compiled JS (transpiled from the working tree); load average at the end ${os.loadavg()[0].toFixed(1)}`,
             "",
@@ -204,6 +231,12 @@ async function main(): Promise<void> {
                 const sampled = c.name.includes("sampled");
                 return `| ${c.name} | ${m.seconds.toFixed(2)} s | ${sampled ? "—" : Math.round(rows / m.seconds).toLocaleString("en-US")} | ${sampled ? "—" : (mib / m.seconds).toFixed(1)} | ${m.rss.toFixed(0)} MiB | ${(dump / m.seconds).toFixed(2)}× | ${(pgcopydb / m.seconds).toFixed(2)}× |`;
             }),
+            ...(rules
+                ? [
+                      "",
+                      `seed (${seedRows[0]?.toLocaleString("en-US")} of ${rows.toLocaleString("en-US")} rows): ${med(seedName).seconds.toFixed(2)} s against ${med(verifiedName).seconds.toFixed(2)} s for the full verified copy: ${(med(verifiedName).seconds / med(seedName).seconds).toFixed(2)}× faster (${med(seedName).seconds < med(verifiedName).seconds ? "less time than the full copy: met" : "NOT less time than the full copy"})`,
+                  ]
+                : []),
             "",
             "every run: " + contenders.map((c) => `${c.name}: ${results.get(c.name)!.map((m) => m.seconds.toFixed(2)).join(", ")} s`).join("; "),
         ];

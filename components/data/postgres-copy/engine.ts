@@ -147,6 +147,12 @@ async function copyUnsafe(opts: ResolvedCopyOptions): Promise<CopyReport> {
         closers.push(async () => void (await holder.client.end().catch(() => undefined)));
         opts.emit({ type: "phase", name: "catalog" });
         const catalog = await onPg("source", undefined, () => readCatalog(holder.client));
+        // Both schema dumps (read-only, on the snapshot) run while the hooks' beforeCopy works out its sampling closure.
+        const pgDump = findPgDump(opts.pgDump);
+        const postDataText = runPgDump(pgDump, opts.from, "post-data", holder.snapshot);
+        postDataText.catch(() => undefined);
+        const preDataText = resume ? undefined : runPgDump(pgDump, opts.from, "pre-data", holder.snapshot);
+        preDataText?.catch(() => undefined);
         if (hooks?.beforeCopy) {
             // A hook's refusal (rules, personal data without a rule, a unique column it cannot keep unique): nothing was written.
             await hooks.beforeCopy({ tables: catalog.tables }, snapshotQuery(holder.client)).catch((err: unknown) => {
@@ -155,11 +161,8 @@ async function copyUnsafe(opts: ResolvedCopyOptions): Promise<CopyReport> {
         }
         checkAborted(opts);
 
-        const pgDump = findPgDump(opts.pgDump);
-        const postDataText = runPgDump(pgDump, opts.from, "post-data", holder.snapshot);
-        postDataText.catch(() => undefined);
-        if (!resume) {
-            const pre = parseDump(await onPg("source", undefined, () => runPgDump(pgDump, opts.from, "pre-data", holder.snapshot)));
+        if (!resume && preDataText) {
+            const pre = parseDump(await onPg("source", undefined, () => preDataText));
             if (opts.overwrite) {
                 opts.emit({ type: "phase", name: "overwrite" });
                 await onPg("target", undefined, () => emptyTarget(target));
