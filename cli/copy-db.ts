@@ -4,13 +4,12 @@
 // committed is kept, a re-run resumes); 2 nothing was written (bad arguments, refused target, target not empty
 // without --overwrite, bad rules or seed, scrubbing refused the copy: personal data without a rule, a unique column
 // it cannot keep unique); 130 interrupted (units in flight roll back, a re-run resumes).
-import { CommanderError, InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import * as fs from "node:fs";
 import { CONCURRENCY, COPY_DEFAULTS, MigrationError, copy, copyOptionProblems, type CopyHooks, type CopyReport, type HerokuDatabaseRef } from "../components/data/postgres-copy";
-import { INTERRUPTED_EXIT_CODE, formatBytes, formatTable, onInterrupt, reportInterrupted, writeJson } from "./format";
+import { INTERRUPTED_EXIT_CODE, formatBytes, formatTable, onInterrupt, reportInterrupted, writeJson, USAGE_EXIT_CODE, usageErrorsExit2 } from "./format";
 import { tableProgressReporter } from "./table-progress";
 
-const USAGE_EXIT_CODE = 2;
 const MIB = 1024 * 1024;
 
 /** The final summary: one line per table, then totals (migrate-db's columns). */
@@ -82,10 +81,7 @@ export function register(program: Command): void {
         .option("--no-verify", "row counts only, no checksum read-back")
         .option("--no-progress", "no progress bars even on a terminal")
         .option("--json", "print the report as JSON instead of a table")
-        .exitOverride((error) => {
-            if (error.exitCode === 0) throw error;
-            throw new CommanderError(USAGE_EXIT_CODE, error.code, error.message);
-        })
+        .exitOverride(usageErrorsExit2)
         .action(async (flags: CopyDbFlags) => {
             const from = flags.from ?? process.env.HEROKUENV_COPY_FROM;
             const to = flags.to ?? process.env.HEROKUENV_COPY_TO;

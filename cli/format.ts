@@ -11,6 +11,17 @@
 //   writeJson(summary)                     stdout: the value as indented JSON and a newline
 //   const interrupt = onInterrupt("sync-files", "waiting for transfers in flight to stop");  ... interrupt.signal ...
 //   if (interrupt.interrupted) reportInterrupted("sync-files", "run again to complete")   stderr + exit code 130
+import { CommanderError } from "commander";
+
+
+/** Exit code of a bad invocation (nothing was done), as the commands document it. */
+export const USAGE_EXIT_CODE = 2;
+
+/** For commander's `exitOverride`: every usage error of a command, commander's own included, exits with 2. */
+export function usageErrorsExit2(error: CommanderError): never {
+    if (error.exitCode === 0) throw error;
+    throw new CommanderError(USAGE_EXIT_CODE, error.code, error.message);
+}
 
 /** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_CODE = 130;

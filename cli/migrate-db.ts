@@ -4,7 +4,7 @@
 // (components/data/mysql-to-postgres/options.ts). Exit 0: migrated and verified; 1: the migration failed (copy
 // error, verification difference); 2: nothing was written (bad arguments, unsafe target, schema or data problems);
 // 130: interrupted (Ctrl-C; the tables in flight roll back, a re-run resumes).
-import { CommanderError, InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import {
     CHOICES,
     DEFAULTS,
@@ -16,10 +16,9 @@ import {
     type ColumnOverride,
     type MigrationReport,
 } from "../components/data/mysql-to-postgres";
-import { INTERRUPTED_EXIT_CODE, formatBytes, formatTable, onInterrupt, reportInterrupted, writeJson } from "./format";
+import { INTERRUPTED_EXIT_CODE, formatBytes, formatTable, onInterrupt, reportInterrupted, writeJson, USAGE_EXIT_CODE, usageErrorsExit2 } from "./format";
 import { tableProgressReporter } from "./table-progress";
 
-const USAGE_EXIT_CODE = 2;
 
 /** A commander parser that applies the engine's validation of one option (same rule, same words). */
 function validated<T>(key: "concurrency" | "schema" | "enumAs" | "datetimeType" | "identifierCase", convert: (v: string) => T = (v) => v as T): (value: string) => T {
@@ -101,11 +100,7 @@ export function register(program: Command): void {
         .option("--no-verify", "skip the checksum verification")
         .option("--no-progress", "no progress bars even on a terminal")
         .option("--json", "print the report as JSON instead of a table")
-        // Every usage error of this command, commander's own included, exits with 2 (nothing was written).
-        .exitOverride((error) => {
-            if (error.exitCode === 0) throw error;
-            throw new CommanderError(USAGE_EXIT_CODE, error.code, error.message);
-        })
+        .exitOverride(usageErrorsExit2)
         .action(async (flags: MigrateDbFlags) => {
             const from = flags.from ?? process.env.HEROKUENV_MIGRATE_FROM;
             const to = flags.to ?? process.env.HEROKUENV_MIGRATE_TO ?? process.env.DATABASE_URL;

@@ -1,13 +1,12 @@
 // herokuenv sync-files <dir|archive|s3://bucket/prefix> s3://bucket/prefix: the file sync engine from the command line.
 // Argument parsing, progress and the summary only; exit codes: 0 done, 1 failed, 2 bad usage, 130 interrupted (Ctrl-C).
-import { CommanderError, InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { Presets, SingleBar } from "cli-progress";
 import type { SyncProgress, SyncSummary } from "../components/data/file-sync/engine";
 import { isFileSyncError } from "../components/data/file-sync/errors";
 import { DEFAULT_CONCURRENCY, concurrencyProblem } from "../components/data/file-sync/options";
-import { formatBytes, formatCount, formatDuration, formatFields, formatRate, onInterrupt, reportInterrupted, writeJson } from "./format";
+import { formatBytes, formatCount, formatDuration, formatFields, formatRate, onInterrupt, reportInterrupted, writeJson, USAGE_EXIT_CODE, usageErrorsExit2 } from "./format";
 
-const USAGE_EXIT_CODE = 2;
 /** Lines a dry run prints per list before summarising the rest. */
 const DRY_RUN_LINES = 100;
 
@@ -130,11 +129,7 @@ export function register(program: Command): void {
             "\nCredentials come from the usual AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE).\n" +
                 "Symlinks in a directory are followed; in an archive they are refused. See docs/file-sync.md.",
         )
-        // Every usage error of this command, commander's own included, exits with 2.
-        .exitOverride((error) => {
-            if (error.exitCode === 0) throw error;
-            throw new CommanderError(USAGE_EXIT_CODE, error.code, error.message);
-        })
+        .exitOverride(usageErrorsExit2)
         .action(async (source: string, destination: string, options: SyncFilesOptions, command: Command) => {
             const interrupt = onInterrupt("sync-files", "waiting for transfers in flight to stop; no manifest will be written");
             const json = options.json === true;
