@@ -4,18 +4,17 @@
 // the live run's catalog, counts, checksums, warnings and the very same PostgreSQL contents. A truncated dump and a
 // dump with a statement it cannot read fail with the file, the line and the table, and write nothing.
 import * as assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { migrate, MigrationError, type MigrateOptions, type MigrationReport } from "../components/data/mysql-to-postgres";
 import { openSource } from "../components/data/mysql-to-postgres/source";
-import { loadMySql, withPg } from "./helpers/mysql-to-postgres";
+import { loadMySql, withPg, killDuringCopy, runCli } from "./helpers/mysql-to-postgres";
 import { mariadbQuery, startMariaDb, startPostgres, type MariaDbServer, type PostgresServer } from "./helpers/servers";
 
 const FIXTURES = path.join(__dirname, "fixtures", "mysql");
-const REPO = path.resolve(__dirname, "..");
 
 function dumpDatabase(my: MariaDbServer, database: string, args: string[], file: string): Promise<void> {
     const u = new URL(my.url);
@@ -48,16 +47,6 @@ function essentials(report: MigrationReport): unknown {
         sequences: [...report.sequences].sort((a, b) => a.table.localeCompare(b.table)),
         rows: report.rows,
     };
-}
-
-function runCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
-    const child = spawn(process.execPath, [path.join(REPO, "bin", "herokuenv"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
-    return { child, done };
 }
 
 describe("migrate-db from a dump file @servers", function () {
@@ -228,15 +217,7 @@ describe("migrate-db from a dump file @servers", function () {
         const args = ["migrate-db", "--from", file, "--to", target, "--concurrency", "1", "--no-progress"];
         assert.equal((await runCli([...args, "--tables", "small"]).done).code, 0);
         const run = runCli(args);
-        let killed = false;
-        for (let i = 0; i < 1200 && !killed; i++) {
-            await new Promise((r) => setTimeout(r, 25));
-            const copied = await withPg(pg.url, (c) => c.query("SELECT COALESCE(max(tuples_processed), 0)::int AS n FROM pg_stat_progress_copy")).then((r) => r.rows[0].n as number);
-            if (copied > 20_000) {
-                run.child.kill("SIGKILL");
-                killed = true;
-            }
-        }
+        const killed = await killDuringCopy(run, pg.url, { rows: 20_000, pollMs: 25, attempts: 1200 });
         const result = await run.done;
         assert.ok(killed, `the copy never got going: ${result.stderr}`);
         await withPg(target, async (c) => assert.equal((await c.query("SELECT to_regclass('public.big') IS NOT NULL AS e")).rows[0].e, false));

@@ -6,11 +6,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { migrate, MigrationError, type MigrateOptions, type MigrationReport } from "../components/data/mysql-to-postgres";
-import { insertWithoutId, loadMySql, psqlFile, withPg } from "./helpers/mysql-to-postgres";
+import { insertWithoutId, loadMySql, psqlFile, withPg, killDuringCopy, runCli } from "./helpers/mysql-to-postgres";
 import { mariadbQuery, startMariaDb, startPostgres, type MariaDbServer, type PostgresServer } from "./helpers/servers";
 
 const FIXTURES = path.join(__dirname, "fixtures", "mysql");
-const REPO = path.resolve(__dirname, "..");
 
 /** Every AUTO_INCREMENT column of a MySQL database: [table, column]. */
 async function autoIncrementColumns(myUrl: string, database: string): Promise<[string, string][]> {
@@ -40,18 +39,6 @@ async function targetCounts(pgUrl: string, schema: string, tables: string[]): Pr
         for (const t of tables) out[t] = Number((await client.query(`SELECT count(*)::int AS n FROM "${schema}"."${t}"`)).rows[0].n);
         return out;
     });
-}
-
-function runCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
-    const child = spawn(process.execPath, [path.join(REPO, "bin", "herokuenv"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-        child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })),
-    );
-    return { child, done };
 }
 
 describe("migrate-db MySQL → PostgreSQL @servers", function () {
@@ -444,15 +431,7 @@ describe("migrate-db MySQL → PostgreSQL @servers", function () {
         assert.equal((await first.done).code, 0);
 
         const run = runCli(args);
-        let killed = false;
-        for (let i = 0; i < 600 && !killed; i++) {
-            await new Promise((r) => setTimeout(r, 50));
-            const copied = await withPg(pg.url, (c) => c.query("SELECT COALESCE(max(tuples_processed), 0)::int AS n FROM pg_stat_progress_copy")).then((r) => r.rows[0].n as number);
-            if (copied > 20_000) {
-                run.child.kill("SIGKILL");
-                killed = true;
-            }
-        }
+        const killed = await killDuringCopy(run, pg.url, { rows: 20_000, pollMs: 50, attempts: 600 });
         const result = await run.done;
         assert.ok(killed, `the copy never got going: ${result.stderr}`);
         assert.equal(result.signal, "SIGKILL");

@@ -1,7 +1,8 @@
 // Helpers for the MySQL → PostgreSQL tests: loading SQL files into MariaDB, running psql, and checking that every
 // AUTO_INCREMENT table accepts a row without an id after the migration.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { Client } from "pg";
 
 /** Pipes an SQL file (or text) into the mariadb client for a mysql:// URL. */
@@ -78,4 +79,37 @@ export async function insertWithoutId(client: Client, schema: string, table: str
     } finally {
         await client.query("ROLLBACK");
     }
+}
+
+export interface CliRun {
+    child: ChildProcess;
+    done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** `herokuenv <args>` from this checkout as a child process, its output collected. */
+export function runCli(args: string[]): CliRun {
+    const repo = path.resolve(__dirname, "..", "..");
+    const child = spawn(process.execPath, [path.join(repo, "bin", "herokuenv"), ...args], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const done: CliRun["done"] = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
+    return { child, done };
+}
+
+/**
+ * kill -9 of a running copy once one of the server's COPY commands has passed `rows` rows (pg_stat_progress_copy),
+ * polling every `pollMs` for at most `attempts` times. True when it killed it.
+ */
+export async function killDuringCopy(run: CliRun, serverUrl: string, options: { rows: number; pollMs: number; attempts: number }): Promise<boolean> {
+    for (let i = 0; i < options.attempts; i++) {
+        await new Promise((r) => setTimeout(r, options.pollMs));
+        const copied = await withPg(serverUrl, (c) => c.query("SELECT COALESCE(max(tuples_processed), 0)::int AS n FROM pg_stat_progress_copy")).then((r) => r.rows[0].n as number);
+        if (copied > options.rows) {
+            run.child.kill("SIGKILL");
+            return true;
+        }
+    }
+    return false;
 }
