@@ -46,8 +46,13 @@ export interface DumpHandler {
     comment?(text: string, line: number): void;
     /** A statement other than INSERT: comments removed, conditional comments inlined. */
     statement(sql: string, line: number, offset: number): void;
-    /** The start of an INSERT: its table, its column list (or null), where it starts. Returns whether rows are wanted. */
-    insert(table: string, columns: string[] | null, line: number, offset: number, state: ParserState): boolean;
+    /**
+     * The start of an INSERT: its table, its column list (or null), where it starts. Returns whether rows are wanted:
+     * false (skipped: no row() calls), true (every value), or a mask over the INSERT's value positions (1 = wanted):
+     * row() is then called for every row, with each value's kind, but only wanted values have their bytes (the
+     * others are skipped over without being unescaped, and are empty in the row buffer).
+     */
+    insert(table: string, columns: string[] | null, line: number, offset: number, state: ParserState): boolean | Uint8Array;
     /** One row of the current INSERT (only when insert() returned true). */
     row(row: DumpRow, line: number): void;
     /** The end of the current INSERT (offset just past its delimiter). */
@@ -90,6 +95,8 @@ const CONDITIONAL_LIMIT = 999999;
 export class DumpParser {
     state: ParserState;
     private data: Buffer = Buffer.alloc(0);
+    /** The parser's own buffer: the unread rest of the last chunk, then the next chunk. */
+    private carry: Buffer = Buffer.alloc(0);
     private pos = 0;
     /** Absolute offset of data[0] in the stream. */
     private base = 0;
@@ -98,6 +105,8 @@ export class DumpParser {
     private lineScan = 0;
     private inValues = false;
     private wantRows = false;
+    /** The value mask of the current INSERT (null: every value wanted). */
+    private valueMask: Uint8Array | null = null;
     private firstTuple = false;
     private currentTable = "";
     private row: DumpRow = { buf: Buffer.allocUnsafe(64 * 1024), starts: new Int32Array(64), ends: new Int32Array(64), kinds: new Uint8Array(64), count: 0 };
@@ -126,17 +135,43 @@ export class DumpParser {
         return this.base + this.pos;
     }
 
+    /**
+     * Reads a chunk. The parser keeps no reference to `chunk` once this returns (what it has not read yet is copied
+     * into its own buffer), so the caller may reuse it for the next read.
+     */
     push(chunk: Buffer): void {
         this.lineAt(this.pos); // Count the lines of what is dropped.
-        if (this.pos < this.data.length) {
-            const rest = this.data.subarray(this.pos);
-            this.data = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+        const rest = this.data.length - this.pos;
+        if (rest > 0) {
+            // The unit cut by the previous chunk's end, then this chunk, in the parser's own (reused) buffer.
+            const need = rest + chunk.length;
+            if (this.carry.length < need) {
+                const grown = Buffer.allocUnsafe(Math.max(need, this.carry.length * 2));
+                this.data.copy(grown, 0, this.pos);
+                this.carry = grown;
+            } else this.data.copy(this.carry, 0, this.pos); // Buffer.copy handles the overlap of a move.
+            chunk.copy(this.carry, rest);
+            this.data = this.carry.subarray(0, need);
         } else this.data = chunk;
         this.base += this.pos;
         this.lineScan -= this.pos;
         this.pos = 0;
         this.nextBackslash = -1;
         this.run(false);
+        if (this.data === chunk) this.keepRest();
+    }
+
+    /** Copies the unread rest of a caller's chunk into the parser's buffer. */
+    private keepRest(): void {
+        const rest = this.data.length - this.pos;
+        if (this.carry.length < rest) this.carry = Buffer.allocUnsafe(Math.max(rest, this.carry.length * 2));
+        this.data.copy(this.carry, 0, this.pos);
+        this.lineAt(this.pos);
+        this.base += this.pos;
+        this.lineScan -= this.pos;
+        this.pos = 0;
+        this.nextBackslash = -1;
+        this.data = this.carry.subarray(0, rest);
     }
 
     end(): void {
@@ -407,7 +442,9 @@ export class DumpParser {
                     this.currentTable = table;
                     this.inValues = true;
                     this.firstTuple = true;
-                    this.wantRows = this.handler.insert(table, columns, this.lineAt(p), this.base + p, this.state);
+                    const wanted = this.handler.insert(table, columns, this.lineAt(p), this.base + p, this.state);
+                    this.wantRows = wanted !== false;
+                    this.valueMask = typeof wanted === "boolean" ? null : wanted;
                     return k;
                 }
                 if (upper === "SELECT" || upper === "SET") this.fail(`INSERT … ${upper} cannot be read from a dump (only INSERT … VALUES)`, i);
@@ -478,7 +515,8 @@ export class DumpParser {
     private tuple(p: number): number {
         const d = this.data;
         const n = d.length;
-        const want = this.wantRows;
+        const wantRow = this.wantRows;
+        const mask = this.valueMask;
         const backslash = !this.state.noBackslashEscapes;
         const r = this.row;
         let out = 0;
@@ -489,6 +527,7 @@ export class DumpParser {
             if (i >= n) return INCOMPLETE;
             let b = d[i];
             if (b === RPAREN && count === 0) return i + 1;
+            const want = wantRow && (mask === null || mask[count] === 1);
             if (count >= r.starts.length) {
                 const size = r.starts.length * 2;
                 const s = new Int32Array(size);

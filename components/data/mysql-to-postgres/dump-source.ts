@@ -4,20 +4,17 @@
 // table's row count and where its INSERTs are; every statement it cannot read, and a truncated file, fail here,
 // before anything is written. The up-front probes read the tables that need them once more; then each worker reads
 // its table's part of the file (a byte range; from the start for gzip, which cannot seek).
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createGunzip } from "node:zlib";
 import { classifyStatement, compareNames, DdlError, parseCreateTable } from "./dump-ddl";
+import { fingerprintOf, isGzip, readRange, type RangeReading } from "./dump-read";
 import { DumpParser, DumpSyntaxError, ValueKind, type DumpHandler, type DumpRow, type ParserState } from "./dump-parser";
 import { Aggregate, converterFor, convertValue, ValueOut, type ColumnConverter } from "./dump-values";
 import { MigrationError } from "./errors";
 import { quoteMyIdent } from "./identifiers";
 import type { TablePlan } from "./plan";
-import type { MigrationSource, RowStream, TableReader } from "./source";
+import type { MigrationSource, TableReader } from "./source";
 import type { MigrationWarning, SourceCatalog, SourceTable } from "./types";
-
-const CHUNK = 1024 * 1024;
 
 /** Where one table's rows are in the (decompressed) dump. */
 interface Segment {
@@ -41,83 +38,10 @@ export function dumpPath(from: string): string {
     return path.resolve(p);
 }
 
-function isGzip(file: string): boolean {
-    const fd = fs.openSync(file, "r");
-    try {
-        const head = Buffer.alloc(2);
-        fs.readSync(fd, head, 0, 2, 0);
-        return head[0] === 0x1f && head[1] === 0x8b;
-    } finally {
-        fs.closeSync(fd);
-    }
-}
-
-/** Size plus the hash of the file's first and last 64 KiB: the same dump wherever it is copied. */
-function fingerprintOf(file: string): string {
-    const size = fs.statSync(file).size;
-    const fd = fs.openSync(file, "r");
-    try {
-        const h = createHash("sha256").update(`dump:${size}:`);
-        const n = Math.min(size, 64 * 1024);
-        const buf = Buffer.alloc(n);
-        fs.readSync(fd, buf, 0, n, 0);
-        h.update(buf);
-        fs.readSync(fd, buf, 0, n, Math.max(0, size - n));
-        h.update(buf);
-        return h.digest("hex").slice(0, 16);
-    } finally {
-        fs.closeSync(fd);
-    }
-}
-
 /** "source (dump file x.sql), line 12, table film: …" */
 function dumpError(file: string, message: string, line?: number, table?: string, kind: "problems" | "failed" = "problems"): MigrationError {
     const where = [`source (dump file ${file})`, line !== undefined ? `line ${line}` : undefined, table ? `table ${table}` : undefined].filter(Boolean).join(", ");
     return new MigrationError(`${where}: ${message}`, kind);
-}
-
-/**
- * Streams bytes [start, end) of the decompressed dump into `onChunk`; the returned controls pause and resume the
- * file. Resolves when the range has been read.
- */
-function readRange(file: string, gzip: boolean, start: number, end: number, onChunk: (chunk: Buffer) => void): RowStream & { destroy(): void } {
-    const raw = fs.createReadStream(file, gzip ? { highWaterMark: CHUNK } : { start, end: Math.max(start, end - 1), highWaterMark: CHUNK });
-    const stream = gzip ? raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) : raw;
-    let offset = gzip ? 0 : start;
-    let finished = false;
-    const done = new Promise<void>((resolve, reject) => {
-        raw.on("error", reject);
-        stream.on("error", reject);
-        stream.on("data", (chunk: Buffer) => {
-            if (finished) return;
-            const from = offset;
-            offset += chunk.length;
-            if (offset <= start) return;
-            const s = Math.max(0, start - from);
-            const e = Math.min(chunk.length, end - from);
-            try {
-                if (e > s) onChunk(s === 0 && e === chunk.length ? chunk : chunk.subarray(s, e));
-            } catch (err) {
-                // A statement the parser cannot read: stop reading, fail with its error.
-                finished = true;
-                raw.destroy();
-                reject(err);
-                return;
-            }
-            if (offset >= end) {
-                finished = true;
-                raw.destroy();
-                resolve();
-            }
-        });
-        stream.on("end", () => resolve());
-    });
-    return {
-        done,
-        pause: () => stream.pause(),
-        resume: () => stream.resume(),
-        destroy: () => raw.destroy(),
-    };
 }
 
 /** The first pass: the catalog, the segments, the row counts, the ENUM columns holding ''. */
@@ -218,7 +142,8 @@ async function scan(file: string, gzip: boolean, display: string): Promise<Scan>
             }
             const enums = table.columns.map((c, i) => (c.dataType === "enum" ? i : -1)).filter((i) => i >= 0);
             current = { table, map, enums, count: map.length };
-            return true;
+            // Rows are counted and their width checked; only ENUM values (is one '') are unescaped.
+            return Uint8Array.from(map, (ci) => (enums.includes(ci) ? 1 : 0));
         },
         row(row: DumpRow, line) {
             const c = current as NonNullable<typeof current>;
@@ -306,7 +231,7 @@ export async function openDumpSource(from: string): Promise<MigrationSource> {
         wanted: { name: string; selectExpr: string }[],
         onRow: (out: ValueOut, starts: Int32Array, ends: Int32Array) => void,
         kind: "problems" | "failed",
-    ): RowStream & { destroy(): void } => {
+    ): RangeReading => {
         const flavor = (scanned as Scan).catalog.flavor;
         const out = new ValueOut();
         const starts = new Int32Array(wanted.length);
@@ -325,7 +250,10 @@ export async function openDumpSource(from: string): Promise<MigrationSource> {
                         return false;
                     }
                     mapping = rowMapping(table, columns, wanted, flavor, state);
-                    return true;
+                    // Only the values of the wanted columns are unescaped (a probe reads one or two of them).
+                    const mask = new Uint8Array(columns?.length ?? table.columns.length);
+                    for (const vi of mapping.index) if (vi >= 0) mask[vi] = 1;
+                    return mask.every((m) => m === 1) || mask;
                 },
                 row(row, line) {
                     const m = mapping as NonNullable<typeof mapping>;
@@ -429,7 +357,7 @@ export async function openDumpSource(from: string): Promise<MigrationSource> {
             return (await getScan()).rows.get(table) ?? 0;
         },
         async openReader(): Promise<TableReader> {
-            let active: (RowStream & { destroy(): void }) | undefined;
+            let active: RangeReading | undefined;
             return {
                 async stream(plan, columns, onRow) {
                     const s = await getScan();

@@ -217,6 +217,7 @@ export function geometryToWkt(v: Buffer, flavor: "MariaDB" | "MySQL" = "MariaDB"
 // ---------------------------------------------------------------------------------------------------------------
 // Probe aggregates over converted values (the answers the live source's SQL gives).
 
+const INTEGER = /^-?\d+$/;
 const JSON_NUL = /(^|[^\\])(\\\\)*\\u0000/;
 
 /** Seconds of a TIME text (sign, hours past 24, fraction). */
@@ -228,7 +229,10 @@ function timeSeconds(t: string): number {
 }
 
 function compareNumeric(a: string, b: string): number {
-    if (/^-?\d+$/.test(a) && /^-?\d+$/.test(b)) {
+    if (a === b) return 0;
+    // Integers that fit a double exactly (most values) compare as numbers; longer ones as BigInt.
+    if (a.length < 16 && b.length < 16 && INTEGER.test(a) && INTEGER.test(b)) return Number(a) - Number(b);
+    if (INTEGER.test(a) && INTEGER.test(b)) {
         const x = BigInt(a);
         const y = BigInt(b);
         return x < y ? -1 : x > y ? 1 : 0;
