@@ -1,11 +1,12 @@
 // Benchmark (not a test): herokuenv migrate-db vs pgloader vs the physical limit on one Django-like dataset.
 //
-//   node -r ts-node/register/transpile-only bench/mysql-to-postgres.ts [--runs 3] [--scale 1]
+//   npm run bench -- mysql-to-postgres [--runs 3] [--scale 1] [--only dump,compiled,pgloader]
 //
 // Starts throwaway MariaDB and PostgreSQL servers, fills MariaDB with ≥ 1M rows (scale 1) of a Django-like schema
 // (users, posts, comments: text, timestamps, decimals, doubles, nullable columns, secondary indexes, foreign keys),
 // then runs, medians over --runs:
-//   - herokuenv through bin/herokuenv (ts-node, as users run it) and as compiled JavaScript (tsc output);
+//   - herokuenv as users run it, bin/herokuenv (the compiled dist/, with the Node flags of its #! line), and through
+//     ts-node (HEROKUENV_TS_NODE=1);
 //   - pgloader (Debian package) with the settings that keep it inside its heap on this data (its defaults run out);
 //   - the physical limit: MariaDB SELECT … INTO OUTFILE, then psql \copy of those files into index-less tables.
 //   - herokuenv reading a dump file of the same data (written by mariadb-dump, not timed) instead of the live server;
@@ -17,11 +18,18 @@ import * as path from "node:path";
 import { loadMySql } from "../test/helpers/mysql-to-postgres";
 import { mariadbQuery, startMariaDb, startPostgres } from "../test/helpers/servers";
 
-// The "bin/herokuenv (ts-node)" row measures the TypeScript path on purpose; bin/herokuenv itself prefers the
-// compiled dist/ (the "compiled JS" row's figures) when it is up to date.
-process.env.HEROKUENV_TS_NODE = "1";
-
 const REPO = path.resolve(__dirname, "..");
+/** The command users run: executed as a file, so its `#!` line (and the Node flags there) applies. */
+const BIN = path.join(REPO, "bin", "herokuenv");
+/** bin/herokuenv runs the compiled dist/ when it is current; HEROKUENV_TS_NODE=1 makes it run the TypeScript. */
+const COMPILED_ENV: NodeJS.ProcessEnv = { ...process.env, HEROKUENV_TS_NODE: "0" };
+const TS_NODE_ENV: NodeJS.ProcessEnv = { ...process.env, HEROKUENV_TS_NODE: "1" };
+
+/** --only a,b: run only these contenders (keys: physical, compiled, pgloader, noverify, dump, tsnode). */
+function only(): Set<string> | undefined {
+    const i = process.argv.indexOf("--only");
+    return i >= 0 ? new Set(process.argv[i + 1].split(",")) : undefined;
+}
 
 function arg(name: string, fallback: number): number {
     const i = process.argv.indexOf(`--${name}`);
@@ -135,10 +143,10 @@ async function main(): Promise<void> {
         const rows = Number((await mariadbQuery(source, "SELECT (SELECT COUNT(*) FROM auth_user) + (SELECT COUNT(*) FROM blog_post) + (SELECT COUNT(*) FROM blog_comment)"))[0][0]);
         process.stderr.write(`${rows} rows generated in ${((Date.now() - genStart) / 1000).toFixed(1)}s\n`);
 
-        // Compiled JavaScript build of the engine and CLI.
-        const build = fs.mkdtempSync(path.join(os.tmpdir(), "herokuenv-bench-build-"));
-        await run(path.join(REPO, "node_modules", ".bin", "tsc"), ["-p", path.join(REPO, "tsconfig.json"), "--outDir", build, "--noEmit", "false", "--sourceMap", "false", "--noEmitOnError", "false"]).catch(() => undefined);
-        fs.symlinkSync(path.join(REPO, "node_modules"), path.join(build, "node_modules"));
+        // The compiled package (dist/), as `npm ci` builds it: bin/herokuenv runs it when it is current.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { distIsCurrent } = require("../bin/dist-current") as { distIsCurrent(root: string): boolean };
+        if (!distIsCurrent(REPO)) await run(process.execPath, [path.join(REPO, "bin", "build-dist.js")]);
 
         // The same data as a dump file, written by mariadb-dump (its defaults: extended INSERTs, UTC), outside the timings.
         const dumpFile = path.join(os.tmpdir(), `herokuenv-bench-${process.pid}.sql`);
@@ -146,6 +154,13 @@ async function main(): Promise<void> {
         process.stderr.write(`dump file: ${(fs.statSync(dumpFile).size / 1024 / 1024).toFixed(1)} MiB\n`);
 
         const serversCpu = (): number => serverCpu(my.pid) + serverCpu(pg.pid);
+        // After each contender: its target database dropped and a checkpoint, so the next one does not pay for the
+        // previous one's autovacuum, ANALYZE and dirty buffers.
+        const settle = async (): Promise<void> => {
+            const names = (await run("psql", ["-X", "-qAt", pg.url, "-c", "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'"])).split("\n").filter(Boolean);
+            for (const name of names) await run("psql", ["-X", "-q", pg.url, "-c", `DROP DATABASE "${name}" WITH (FORCE)`]);
+            await run("psql", ["-X", "-q", pg.url, "-c", "CHECKPOINT"]);
+        };
         let volumeBytes = 0;
 
         // Physical limit: SELECT … INTO OUTFILE, then \copy into index-less tables.
@@ -176,10 +191,10 @@ async function main(): Promise<void> {
             return { seconds: exported + copied, peakRssKb: 0, ok: true, cpu: serversCpu() - cpuBefore + toolCpu, note: `export ${exported.toFixed(1)}s + copy ${copied.toFixed(1)}s` };
         };
 
-        const herokuenvRun = async (label: string, command: string[], verify: boolean, i: number, from = source): Promise<Measurement> => {
+        const herokuenvRun = async (label: string, env: NodeJS.ProcessEnv, verify: boolean, i: number, from = source): Promise<Measurement> => {
             const target = await pg.createDatabase(`${label}_${i}`);
             const cpuBefore = serversCpu();
-            const m = await timed(process.execPath, [...command, "migrate-db", "--from", from, "--to", target, "--no-progress", ...(verify ? [] : ["--no-verify"])], { cwd: REPO });
+            const m = await timed(BIN, ["migrate-db", "--from", from, "--to", target, "--no-progress", ...(verify ? [] : ["--no-verify"])], { cwd: REPO, env });
             if (!m.ok) throw new Error(`${label} failed:\n${m.output}`);
             return { ...m, cpu: (m.cpu ?? 0) + serversCpu() - cpuBefore };
         };
@@ -203,10 +218,17 @@ async function main(): Promise<void> {
             return { ...m, cpu: (m.cpu ?? 0) + serversCpu() - cpuBefore };
         };
 
-        await pg.createDatabase("pgloader_defaults");
-        const defaults = await timed("pgloader", [loadFile("pgloader_defaults", false)]);
-        const defaultsNote = defaults.ok ? `ok in ${defaults.seconds.toFixed(1)}s` : /Heap exhausted/.test(defaults.output) ? "heap exhausted (SBCL), migration failed" : "failed";
-        process.stderr.write(`pgloader with its defaults: ${defaultsNote}, ${(defaults.peakRssKb / 1024).toFixed(0)} MiB\n`);
+        const picked = only();
+        let defaultsNote = "not run (--only)";
+        let defaults: Measurement = { seconds: NaN, peakRssKb: NaN, ok: false };
+        if (!picked || picked.has("pgloader")) {
+            await pg.createDatabase("pgloader_defaults");
+            const m = await timed("pgloader", [loadFile("pgloader_defaults", false)]);
+            defaults = m;
+            defaultsNote = m.ok ? `ok in ${m.seconds.toFixed(1)}s` : /Heap exhausted/.test(m.output) ? "heap exhausted (SBCL), migration failed" : "failed";
+            process.stderr.write(`pgloader with its defaults: ${defaultsNote}, ${(m.peakRssKb / 1024).toFixed(0)} MiB\n`);
+            await settle();
+        }
 
         // Interleaved, so background load on a shared machine hits every contender alike.
         const physical: Measurement[] = [];
@@ -215,18 +237,21 @@ async function main(): Promise<void> {
         const fromDump: Measurement[] = [];
         const tsnode: Measurement[] = [];
         const pgloader: Measurement[] = [];
-        const compiledCli = [path.join(build, "cli", "index.js")];
         for (let i = 0; i < runs; i++) {
-            const steps: [string, Measurement[], () => Promise<Measurement>][] = [
-                ["physical limit", physical, () => physicalRun(i)],
-                ["herokuenv compiled", compiled, () => herokuenvRun("compiled", compiledCli, true, i)],
-                ["pgloader", pgloader, () => pgloaderRun(i)],
-                ["herokuenv --no-verify", compiledNoVerify, () => herokuenvRun("noverify", compiledCli, false, i)],
-                ["herokuenv from the dump file", fromDump, () => herokuenvRun("dump", compiledCli, true, i, dumpFile)],
-                ["herokuenv ts-node", tsnode, () => herokuenvRun("tsnode", [path.join(REPO, "bin", "herokuenv")], true, i)],
+            const steps: [string, string, Measurement[], () => Promise<Measurement>][] = [
+                ["physical", "physical limit", physical, () => physicalRun(i)],
+                ["compiled", "herokuenv compiled", compiled, () => herokuenvRun("compiled", COMPILED_ENV, true, i)],
+                ["pgloader", "pgloader", pgloader, () => pgloaderRun(i)],
+                ["noverify", "herokuenv --no-verify", compiledNoVerify, () => herokuenvRun("noverify", COMPILED_ENV, false, i)],
+                ["dump", "herokuenv from the dump file", fromDump, () => herokuenvRun("dump", COMPILED_ENV, true, i, dumpFile)],
+                ["tsnode", "herokuenv ts-node", tsnode, () => herokuenvRun("tsnode", TS_NODE_ENV, true, i)],
             ];
-            for (const [label, list, step] of steps) {
+            // Each run starts from another contender, so none always follows the same one.
+            const rotated = [...steps.slice(i % steps.length), ...steps.slice(0, i % steps.length)];
+            for (const [key, label, list, step] of rotated) {
+                if (picked && !picked.has(key)) continue;
                 const m = await step();
+                await settle();
                 list.push(m);
                 process.stderr.write(`run ${i + 1} ${label}: ${m.seconds.toFixed(1)}s wall, ${(m.cpu ?? 0).toFixed(1)}s CPU (tool + servers), ${(m.peakRssKb / 1024).toFixed(0)} MiB${m.note ? ` (${m.note})` : ""}\n`);
             }
@@ -235,10 +260,10 @@ async function main(): Promise<void> {
         const mb = volumeBytes / 1024 / 1024;
         const summarize = (ms: Measurement[]) => ({ seconds: median(ms.map((m) => m.seconds)), cpu: median(ms.map((m) => m.cpu ?? 0)), rss: median(ms.map((m) => m.peakRssKb)) / 1024 });
         const results: [string, ReturnType<typeof summarize>][] = [
-            ["herokuenv, compiled JS, verified (default)", summarize(compiled)],
-            ["herokuenv, compiled JS, --no-verify", summarize(compiledNoVerify)],
-            ["herokuenv, compiled JS, verified, from the mariadb-dump file", summarize(fromDump)],
-            ["herokuenv, bin/herokuenv (ts-node), verified", summarize(tsnode)],
+            ["herokuenv (bin/herokuenv), verified (default)", summarize(compiled)],
+            ["herokuenv (bin/herokuenv), --no-verify", summarize(compiledNoVerify)],
+            ["herokuenv (bin/herokuenv), verified, from the mariadb-dump file", summarize(fromDump)],
+            ["herokuenv through ts-node, verified", summarize(tsnode)],
             ["pgloader (tuned: workers 2, concurrency 1, prefetch 10000)", summarize(pgloader)],
             ["physical limit (INTO OUTFILE + \\copy, no indexes)", { ...summarize(physical), rss: NaN }],
         ];
@@ -252,8 +277,8 @@ async function main(): Promise<void> {
             "",
             "| run | wall time | rows/s | MB/s | CPU s (tool + servers) | peak RSS | throughput vs pgloader | CPU vs pgloader | RSS vs pgloader | time vs physical limit |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-            ...results.map(([name, r]) =>
-                `| ${name} | ${r.seconds.toFixed(1)} s | ${Math.round(rows / r.seconds).toLocaleString("en")} | ${(mb / r.seconds).toFixed(1)} | ${r.cpu.toFixed(1)} | ${Number.isNaN(r.rss) ? "—" : `${r.rss.toFixed(0)} MiB`} | ${(base.seconds / r.seconds).toFixed(2)}× | ${(r.cpu / base.cpu).toFixed(2)} | ${Number.isNaN(r.rss) ? "—" : (r.rss / base.rss).toFixed(2)} | ${(r.seconds / limit.seconds).toFixed(2)}× |`,
+            ...results.filter(([, r]) => !Number.isNaN(r.seconds)).map(([name, r]) =>
+                `| ${name} | ${r.seconds.toFixed(1)} s | ${Math.round(rows / r.seconds).toLocaleString("en")} | ${mb > 0 ? (mb / r.seconds).toFixed(1) : "—"} | ${r.cpu.toFixed(1)} | ${Number.isNaN(r.rss) ? "—" : `${r.rss.toFixed(0)} MiB`} | ${(base.seconds / r.seconds).toFixed(2)}× | ${(r.cpu / base.cpu).toFixed(2)} | ${Number.isNaN(r.rss) ? "—" : (r.rss / base.rss).toFixed(2)} | ${(r.seconds / limit.seconds).toFixed(2)}× |`,
             ),
         ];
         lines.push(
@@ -263,7 +288,6 @@ async function main(): Promise<void> {
         );
         process.stdout.write(`${lines.join("\n")}\n`);
         fs.rmSync(dumpFile, { force: true });
-        fs.rmSync(build, { recursive: true, force: true });
     } finally {
         await Promise.all([my.stop(), pg.stop()]);
     }

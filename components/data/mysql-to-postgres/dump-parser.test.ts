@@ -13,8 +13,11 @@ interface Parsed {
     comments: string[];
 }
 
-/** Parses `text` pushed in chunks of `chunk` bytes (1 = every split point). */
-function parse(text: string | Buffer, chunk = 1 << 20): Parsed {
+/**
+ * Parses `text` pushed in chunks of `chunk` bytes (1 = every split point). `reuse`: every chunk is copied into one
+ * buffer that is overwritten after each push, as the file reader does. `mask`: what insert() returns.
+ */
+function parse(text: string | Buffer, chunk = 1 << 20, options: { reuse?: boolean; mask?: Uint8Array } = {}): Parsed {
     const out: Parsed = { statements: [], inserts: [], rows: [], comments: [] };
     let table = "";
     const handler: DumpHandler = {
@@ -23,7 +26,7 @@ function parse(text: string | Buffer, chunk = 1 << 20): Parsed {
         insert(t, columns, line, _offset, state) {
             table = t;
             out.inserts.push({ table: t, columns, line, state: { ...state } });
-            return true;
+            return options.mask ?? true;
         },
         row(row, line) {
             const values: (string | null)[] = [];
@@ -38,7 +41,16 @@ function parse(text: string | Buffer, chunk = 1 << 20): Parsed {
     };
     const p = new DumpParser(handler);
     const data = Buffer.isBuffer(text) ? text : Buffer.from(text);
-    for (let i = 0; i < data.length; i += chunk) p.push(data.subarray(i, i + chunk));
+    const scratch = Buffer.alloc(chunk);
+    for (let i = 0; i < data.length; i += chunk) {
+        if (!options.reuse) {
+            p.push(data.subarray(i, i + chunk));
+            continue;
+        }
+        const n = data.copy(scratch, 0, i, i + chunk);
+        p.push(scratch.subarray(0, n));
+        scratch.fill(0x27); // Quotes everywhere: a parser still reading the old chunk would misread the dump.
+    }
     p.end();
     return out;
 }
@@ -71,7 +83,10 @@ DELIMITER ;
 describe("dump reader (pure parts)", () => {
     it("reads statements, rows, escapes, literals, comments, conditional comments and DELIMITER, whatever the chunking", () => {
         const whole = parse(DUMP);
-        for (const chunk of [1, 2, 3, 7, 64]) assert.deepEqual(parse(DUMP, chunk), whole, `chunks of ${chunk}`);
+        for (const chunk of [1, 2, 3, 7, 64]) {
+            assert.deepEqual(parse(DUMP, chunk), whole, `chunks of ${chunk}`);
+            assert.deepEqual(parse(DUMP, chunk, { reuse: true }), whole, `chunks of ${chunk} in a reused buffer`);
+        }
         assert.deepEqual(whole.rows.map((r) => r.values), [
             ["1", `it's 'quoted' "x"`],
             ["2", "\0\b\n\r\t\u001a\\\\%\\_"],
@@ -95,6 +110,16 @@ describe("dump reader (pure parts)", () => {
         assert.ok(whole.statements.includes("SET NAMES utf8mb4"));
         assert.ok(!whole.statements.some((s) => s.includes("sandbox")), "/*M!999999 … */ is not executed");
         assert.ok(whole.comments.includes("Dump completed on 2026-01-01"));
+    });
+
+    it("unescapes only the values an INSERT's mask asks for, and still counts every value of every row", () => {
+        const whole = parse(DUMP);
+        for (const chunk of [1, 5, 1 << 20]) {
+            const masked = parse(DUMP, chunk, { mask: Uint8Array.of(0, 1) });
+            assert.deepEqual(masked.rows.map((r) => r.kinds), whole.rows.map((r) => r.kinds), "every value's kind");
+            assert.deepEqual(masked.rows.map((r) => r.values[1]), whole.rows.map((r) => r.values[1]), "the wanted values, exact");
+            assert.ok(masked.rows.every((r) => r.values[0] === null || r.values[0] === ""), "the others are skipped, not unescaped");
+        }
     });
 
     it("follows SET sql_mode (NO_BACKSLASH_ESCAPES, ANSI_QUOTES) and SET NAMES", () => {

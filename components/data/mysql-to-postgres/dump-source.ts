@@ -2,27 +2,21 @@
 // read as a stream without any MySQL server. A first pass reads the whole file once: the catalog (CREATE TABLE →
 // the structures information_schema gives the live source), the views, triggers and routines (reported), each
 // table's row count and where its INSERTs are; every statement it cannot read, and a truncated file, fail here,
-// before anything is written. The up-front probes read the tables that need them once more; then each worker reads
-// its table's part of the file (a byte range; from the start for gzip, which cannot seek).
+// before anything is written. That pass counts rows without unescaping their values (only ENUM values, to find '').
+// The up-front probes read the tables that need them once more, unescaping only the probed columns; then each
+// worker reads its table's part of the file (dump-table.ts: a byte range; from the start for gzip, which cannot seek).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { classifyStatement, compareNames, DdlError, parseCreateTable } from "./dump-ddl";
 import { fingerprintOf, isGzip, readRange, type RangeReading } from "./dump-read";
-import { DumpParser, DumpSyntaxError, ValueKind, type DumpHandler, type DumpRow, type ParserState } from "./dump-parser";
-import { Aggregate, converterFor, convertValue, ValueOut, type ColumnConverter } from "./dump-values";
+import { DumpParser, DumpSyntaxError, ValueKind, type DumpHandler, type DumpRow } from "./dump-parser";
+import { dumpError, readDumpTable, type DumpRowHandler, type Segment, type WantedColumn } from "./dump-table";
+import { Aggregate } from "./dump-values";
 import { MigrationError } from "./errors";
 import { quoteMyIdent } from "./identifiers";
 import type { TablePlan } from "./plan";
 import type { MigrationSource, TableReader } from "./source";
 import type { MigrationWarning, SourceCatalog, SourceTable } from "./types";
-
-/** Where one table's rows are in the (decompressed) dump. */
-interface Segment {
-    start: number;
-    end: number;
-    line: number;
-    state: ParserState;
-}
 
 interface Scan {
     catalog: SourceCatalog;
@@ -36,12 +30,6 @@ interface Scan {
 export function dumpPath(from: string): string {
     const p = /^file:\/\//i.test(from) ? decodeURIComponent(new URL(from).pathname) : from;
     return path.resolve(p);
-}
-
-/** "source (dump file x.sql), line 12, table film: …" */
-function dumpError(file: string, message: string, line?: number, table?: string, kind: "problems" | "failed" = "problems"): MigrationError {
-    const where = [`source (dump file ${file})`, line !== undefined ? `line ${line}` : undefined, table ? `table ${table}` : undefined].filter(Boolean).join(", ");
-    return new MigrationError(`${where}: ${message}`, kind);
 }
 
 /** The first pass: the catalog, the segments, the row counts, the ENUM columns holding ''. */
@@ -202,18 +190,6 @@ async function scan(file: string, gzip: boolean, display: string): Promise<Scan>
     return { catalog, segments, rows, enumEmpties, warnings };
 }
 
-/** Per INSERT: which dump value feeds each wanted column, and its converter. */
-function rowMapping(table: SourceTable, columns: string[] | null, wanted: { name: string; selectExpr: string }[], flavor: "MariaDB" | "MySQL", state: ParserState): { index: number[]; conv: ColumnConverter[]; plain: boolean[] } {
-    const order = columns ?? table.columns.map((c) => c.name);
-    const conv = wanted.map((w) => converterFor(table.columns.find((c) => c.name === w.name) as SourceTable["columns"][number], w.selectExpr, flavor, state.timeZone));
-    return {
-        index: wanted.map((w) => order.indexOf(w.name)),
-        conv,
-        // Read as the literal is: no conversion, no BIT widening, no time zone shift.
-        plain: conv.map((c) => c.kind === "raw" && c.bitBytes === 0 && c.offsetMinutes === 0),
-    };
-}
-
 /** Opens a dump file as a migration source. */
 export async function openDumpSource(from: string): Promise<MigrationSource> {
     const file = dumpPath(from);
@@ -224,103 +200,8 @@ export async function openDumpSource(from: string): Promise<MigrationSource> {
     const getScan = async (): Promise<Scan> => (scanned ??= await scan(file, gzip, display));
     const warnings: MigrationWarning[] = [];
 
-    /** Reads one table's segment, calling onRow with the converted values of `wanted`. */
-    const readTable = (
-        table: SourceTable,
-        seg: Segment,
-        wanted: { name: string; selectExpr: string }[],
-        onRow: (out: ValueOut, starts: Int32Array, ends: Int32Array) => void,
-        kind: "problems" | "failed",
-    ): RangeReading => {
-        const flavor = (scanned as Scan).catalog.flavor;
-        const out = new ValueOut();
-        const starts = new Int32Array(wanted.length);
-        const ends = new Int32Array(wanted.length);
-        let mapping: ReturnType<typeof rowMapping> | undefined;
-        let names = seg.state.names;
-        let reachedEnd = false;
-        let failure: MigrationError | undefined;
-        const parser = new DumpParser(
-            {
-                statement: () => undefined,
-                insert(name, columns, _line, _offset, state) {
-                    names = state.names;
-                    if (name !== table.name) {
-                        mapping = undefined;
-                        return false;
-                    }
-                    mapping = rowMapping(table, columns, wanted, flavor, state);
-                    // Only the values of the wanted columns are unescaped (a probe reads one or two of them).
-                    const mask = new Uint8Array(columns?.length ?? table.columns.length);
-                    for (const vi of mapping.index) if (vi >= 0) mask[vi] = 1;
-                    return mask.every((m) => m === 1) || mask;
-                },
-                row(row, line) {
-                    const m = mapping as NonNullable<typeof mapping>;
-                    // Values that need no conversion are passed as they lie in the parser's row buffer; converted
-                    // ones are appended after them, so the copy sees one buffer.
-                    out.buf = row.buf;
-                    out.pos = row.count > 0 ? row.ends[row.count - 1] : 0;
-                    const latin1 = names === "latin1";
-                    for (let i = 0; i < wanted.length; i++) {
-                        const vi = m.index[i];
-                        if (vi < 0) {
-                            starts[i] = -1;
-                            ends[i] = -1;
-                            continue;
-                        }
-                        const kind = row.kinds[vi];
-                        const conv = m.conv[i];
-                        if (kind === ValueKind.Null) {
-                            starts[i] = -1;
-                            ends[i] = -1;
-                        } else if (m.plain[i] && (kind === ValueKind.Number || kind === ValueKind.Bytes || (kind === ValueKind.Text && !(latin1 && conv.text)))) {
-                            starts[i] = row.starts[vi];
-                            ends[i] = row.ends[vi];
-                        } else {
-                            const start = out.pos;
-                            try {
-                                convertValue(row, vi, conv, names, out);
-                            } catch (err) {
-                                throw new DumpSyntaxError(`column ${wanted[i].name}: ${(err as Error).message}`, line, table.name);
-                            }
-                            if (out.buf !== row.buf) row.buf = out.buf; // Grown: the row's bytes moved with it.
-                            starts[i] = start;
-                            ends[i] = out.pos;
-                        }
-                    }
-                    onRow(out, starts, ends);
-                },
-                insertEnd(offset) {
-                    if (offset >= seg.end) reachedEnd = true;
-                },
-            },
-            seg.state,
-            { offset: seg.start, line: seg.line },
-        );
-        const range = readRange(file, gzip, seg.start, seg.end, (chunk) => {
-            if (failure) return;
-            try {
-                parser.push(chunk);
-            } catch (err) {
-                failure = err instanceof DumpSyntaxError ? dumpError(display, err.message, err.line, err.table ?? table.name, kind) : dumpError(display, (err as Error).message, undefined, table.name, kind);
-                range.destroy();
-            }
-        });
-        const done = range.done.then(() => {
-            if (failure) throw failure;
-            try {
-                parser.end();
-            } catch (err) {
-                const e = err as DumpSyntaxError;
-                throw dumpError(display, e.message, e.line, table.name, kind);
-            }
-            if (!reachedEnd) throw dumpError(display, "the dump ends before this table's rows do (truncated or changed since it was read?)", undefined, table.name, kind);
-        }, (err: Error) => {
-            throw failure ?? dumpError(display, `cannot read the file: ${err.message}`, undefined, table.name, kind);
-        });
-        return { done, pause: range.pause, resume: range.resume, destroy: range.destroy };
-    };
+    const readTable = (table: SourceTable, seg: Segment, wanted: WantedColumn[], onRow: DumpRowHandler, kind: "problems" | "failed"): RangeReading =>
+        readDumpTable({ file, gzip, display, flavor: (scanned as Scan).catalog.flavor, table, segment: seg, wanted, kind }, onRow);
 
     return {
         kind: "dump",
