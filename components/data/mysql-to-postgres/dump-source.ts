@@ -9,9 +9,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { classifyStatement, compareNames, DdlError, parseCreateTable } from "./dump-ddl";
 import { fingerprintOf, isGzip, readRange, type RangeReading } from "./dump-read";
-import { DumpParser, DumpSyntaxError, ValueKind, type DumpHandler, type DumpRow } from "./dump-parser";
-import { dumpError, readDumpTable, type DumpRowHandler, type Segment, type WantedColumn } from "./dump-table";
-import { Aggregate } from "./dump-values";
+import { DumpParser, DumpSyntaxError, ValueKind, type DumpHandler, type DumpRow, type ParserState } from "./dump-parser";
+import { dumpError, readDumpTable, RowConverter, type DumpRowHandler, type Segment, type WantedColumn } from "./dump-table";
+import { Aggregate, type ValueOut } from "./dump-values";
 import { MigrationError } from "./errors";
 import { quoteMyIdent } from "./identifiers";
 import type { TablePlan } from "./plan";
@@ -24,6 +24,51 @@ interface Scan {
     rows: Map<string, number>;
     enumEmpties: Set<string>;
     warnings: MigrationWarning[];
+    /** The probes computed during the scan (when a planner was given), by table. */
+    probed: Map<string, ProbeRun>;
+}
+
+/** Plans a table's probes as the engine will (create mode), so the first pass can compute them. */
+export type ProbePlanner = (table: SourceTable, flavor: "MariaDB" | "MySQL") => TablePlan | undefined;
+
+/** Identifies a plan's probes: the scan's results answer probe() only for the very same ones. */
+const probesKey = (plan: TablePlan): string => plan.probes.map((p) => `${p.column}\u0000${p.expr}`).join("\u0001");
+
+/** A plan's probes over rows as they are read: each probed column through the copy's select expression. */
+class ProbeRun {
+    readonly key: string;
+    readonly flavor: "MariaDB" | "MySQL";
+    private readonly converter: RowConverter;
+    private readonly aggregates: Aggregate[];
+
+    constructor(plan: TablePlan, flavor: "MariaDB" | "MySQL") {
+        this.key = probesKey(plan);
+        this.flavor = flavor;
+        this.aggregates = plan.probes.map((p) => new Aggregate(p.local));
+        this.converter = new RowConverter(plan.source, probedColumns(plan), flavor);
+    }
+
+    startInsert(columns: string[] | null, state: ParserState): Uint8Array | true {
+        return this.converter.startInsert(columns, state);
+    }
+
+    /** Adds one row (converted values are what the live source's SQL aggregates). */
+    row(row: DumpRow, line: number): void {
+        this.add(this.converter.row(row, line));
+    }
+
+    add(values: { out: ValueOut; starts: Int32Array; ends: Int32Array }): void {
+        const { out, starts, ends } = values;
+        for (let i = 0; i < this.aggregates.length; i++) this.aggregates[i].add(starts[i] < 0 ? null : out.buf.toString("utf8", starts[i], ends[i]));
+    }
+
+    results(): (string | null)[] {
+        return this.aggregates.map((a) => a.result());
+    }
+}
+
+function probedColumns(plan: TablePlan): WantedColumn[] {
+    return plan.probes.map((p) => ({ name: p.column, selectExpr: plan.columns.find((c) => c.source.name === p.column)?.selectExpr ?? quoteMyIdent(p.column) }));
 }
 
 /** The dump file named by `from` (a path or file:// URL), absolute. */
@@ -32,8 +77,9 @@ export function dumpPath(from: string): string {
     return path.resolve(p);
 }
 
-/** The first pass: the catalog, the segments, the row counts, the ENUM columns holding ''. */
-async function scan(file: string, gzip: boolean, display: string): Promise<Scan> {
+/** The first pass: the catalog, the segments, the row counts, the ENUM columns holding '' (and the probes, planned). */
+async function scan(file: string, gzip: boolean, display: string, planner?: ProbePlanner): Promise<Scan> {
+    const probed = new Map<string, ProbeRun>();
     const tables = new Map<string, SourceTable>();
     const segments = new Map<string, Segment>();
     const rows = new Map<string, number>();
@@ -47,7 +93,7 @@ async function scan(file: string, gzip: boolean, display: string): Promise<Scan>
     let completed = false;
     let lastLine = 1;
     const missingColumns = new Map<string, Set<string>>();
-    let current: { table: SourceTable; map: number[]; enums: number[]; count: number } | undefined;
+    let current: { table: SourceTable; map: number[]; enums: number[]; count: number; probes: ProbeRun | undefined } | undefined;
     let sawMariaDbSyntax = false;
     const timestampZones = new Map<string, string | null>();
 
@@ -129,9 +175,23 @@ async function scan(file: string, gzip: boolean, display: string): Promise<Scan>
                 if (missing.length > 0) missingColumns.set(name, new Set([...(missingColumns.get(name) ?? []), ...missing]));
             }
             const enums = table.columns.map((c, i) => (c.dataType === "enum" ? i : -1)).filter((i) => i >= 0);
-            current = { table, map, enums, count: map.length };
-            // Rows are counted and their width checked; only ENUM values (is one '') are unescaped.
-            return Uint8Array.from(map, (ci) => (enums.includes(ci) ? 1 : 0));
+            let probes = probed.get(name);
+            if (!probes && planner && !seg) {
+                let plan: TablePlan | undefined;
+                try {
+                    plan = planner(table, flavorNow());
+                } catch {
+                    plan = undefined; // The engine's own planning reports it; probe() then reads the table.
+                }
+                if (plan && plan.probes.length > 0) probed.set(name, (probes = new ProbeRun(plan, flavorNow())));
+            }
+            current = { table, map, enums, count: map.length, probes };
+            // Rows are counted and their width checked; only ENUM values (is one '') and probed ones are unescaped.
+            const mask = Uint8Array.from(map, (ci) => (enums.includes(ci) ? 1 : 0));
+            const probeMask = probes?.startInsert(columns, state);
+            if (probeMask === true) return true;
+            if (probeMask) for (let i = 0; i < mask.length; i++) mask[i] |= probeMask[i];
+            return mask;
         },
         row(row: DumpRow, line) {
             const c = current as NonNullable<typeof current>;
@@ -141,6 +201,7 @@ async function scan(file: string, gzip: boolean, display: string): Promise<Scan>
                 const vi = c.map.indexOf(ci);
                 if (vi >= 0 && row.kinds[vi] !== ValueKind.Null && row.ends[vi] === row.starts[vi]) enumEmpties.add(`${c.table.name}.${c.table.columns[ci].name}`);
             }
+            c.probes?.row(row, line);
         },
         insertEnd(offset, line) {
             lastLine = line;
@@ -187,7 +248,7 @@ async function scan(file: string, gzip: boolean, display: string): Promise<Scan>
         ...unsupported.filter((u) => u.kind === "view").sort(byName),
     ];
     const catalog: SourceCatalog = { database: database || path.basename(file).replace(/\.sql(\.gz)?$|\.gz$/i, ""), flavor: fl, version: version || "unknown (dump file)", tables: sorted, unsupported: ordered };
-    return { catalog, segments, rows, enumEmpties, warnings };
+    return { catalog, segments, rows, enumEmpties, warnings, probed };
 }
 
 /** Opens a dump file as a migration source. */
@@ -197,7 +258,8 @@ export async function openDumpSource(from: string): Promise<MigrationSource> {
     const gzip = isGzip(file);
     const display = file;
     let scanned: Scan | undefined;
-    const getScan = async (): Promise<Scan> => (scanned ??= await scan(file, gzip, display));
+    let planner: ProbePlanner | undefined;
+    const getScan = async (): Promise<Scan> => (scanned ??= await scan(file, gzip, display, planner));
     const warnings: MigrationWarning[] = [];
 
     const readTable = (table: SourceTable, seg: Segment, wanted: WantedColumn[], onRow: DumpRowHandler, kind: "problems" | "failed"): RangeReading =>
@@ -207,6 +269,9 @@ export async function openDumpSource(from: string): Promise<MigrationSource> {
         kind: "dump",
         fingerprint: fingerprintOf(file),
         warnings,
+        planProbes(plan: ProbePlanner) {
+            if (!scanned) planner = plan;
+        },
         async readCatalog() {
             const s = await getScan();
             warnings.push(...s.warnings);
@@ -220,17 +285,15 @@ export async function openDumpSource(from: string): Promise<MigrationSource> {
             const out = new Map<string, (string | null)[]>();
             for (const plan of plans) {
                 const table = plan.source;
-                const seg = s.segments.get(table.name);
-                const aggregates = plan.probes.map((p) => new Aggregate(p.local));
-                // Each probe reads its column through the copy's select expression.
-                const wanted = plan.probes.map((p) => ({ name: p.column, selectExpr: plan.columns.find((c) => c.source.name === p.column)?.selectExpr ?? quoteMyIdent(p.column) }));
-                if (seg) {
-                    const reading = readTable(table, seg, wanted, (o, starts, ends) => {
-                        for (let i = 0; i < aggregates.length; i++) aggregates[i].add(starts[i] < 0 ? null : o.buf.toString("utf8", starts[i], ends[i]));
-                    }, "problems");
-                    await reading.done;
+                const early = s.probed.get(table.name);
+                if (early && early.key === probesKey(plan) && early.flavor === s.catalog.flavor) {
+                    out.set(table.name, early.results()); // Computed by the first pass.
+                    continue;
                 }
-                out.set(table.name, aggregates.map((a) => a.result()));
+                const seg = s.segments.get(table.name);
+                const run = new ProbeRun(plan, s.catalog.flavor);
+                if (seg) await readTable(table, seg, probedColumns(plan), (o, starts, ends) => run.add({ out: o, starts, ends }), "problems").done;
+                out.set(table.name, run.results());
             }
             return out;
         },

@@ -1,7 +1,7 @@
 // One table's rows read from its byte range of a dump file, each row's wanted columns converted to what the live
 // source's SELECT would send (the copy's select expressions). Used by the probes and the copy, in the main thread or
 // in a dump-encode worker. No I/O beyond reading the file.
-import { DumpParser, DumpSyntaxError, ValueKind, type ParserState } from "./dump-parser";
+import { DumpParser, DumpSyntaxError, ValueKind, type DumpRow, type ParserState } from "./dump-parser";
 import { readRange, type RangeReading } from "./dump-read";
 import { converterFor, convertValue, ValueOut, type ColumnConverter } from "./dump-values";
 import { MigrationError } from "./errors";
@@ -44,78 +44,93 @@ export function dumpError(file: string, message: string, line?: number, table?: 
     return new MigrationError(`${where}: ${message}`, kind);
 }
 
-/** Per INSERT: which dump value feeds each wanted column, and its converter. */
-function rowMapping(table: SourceTable, columns: string[] | null, wanted: WantedColumn[], flavor: "MariaDB" | "MySQL", state: ParserState): { index: number[]; conv: ColumnConverter[]; plain: boolean[] } {
-    const order = columns ?? table.columns.map((c) => c.name);
-    const conv = wanted.map((w) => converterFor(table.columns.find((c) => c.name === w.name) as SourceTable["columns"][number], w.selectExpr, flavor, state.timeZone));
-    return {
-        index: wanted.map((w) => order.indexOf(w.name)),
-        conv,
+/**
+ * Converts the wanted columns of one table's dump rows into what the live source's SELECT would send. Call
+ * startInsert() at each INSERT into the table (its column list and session state decide the mapping), then row().
+ */
+export class RowConverter {
+    readonly out = new ValueOut();
+    readonly starts: Int32Array;
+    readonly ends: Int32Array;
+    private index: number[] = [];
+    private conv: ColumnConverter[] = [];
+    private plain: boolean[] = [];
+    private names = "utf8mb4";
+
+    constructor(
+        private readonly table: SourceTable,
+        private readonly wanted: WantedColumn[],
+        private readonly flavor: "MariaDB" | "MySQL",
+    ) {
+        this.starts = new Int32Array(wanted.length);
+        this.ends = new Int32Array(wanted.length);
+    }
+
+    /** Maps an INSERT's values to the wanted columns; returns the parser's value mask (true: every value). */
+    startInsert(columns: string[] | null, state: ParserState): Uint8Array | true {
+        const order = columns ?? this.table.columns.map((c) => c.name);
+        this.names = state.names;
+        this.conv = this.wanted.map((w) => converterFor(this.table.columns.find((c) => c.name === w.name) as SourceTable["columns"][number], w.selectExpr, this.flavor, state.timeZone));
+        this.index = this.wanted.map((w) => order.indexOf(w.name));
         // Read as the literal is: no conversion, no BIT widening, no time zone shift.
-        plain: conv.map((c) => c.kind === "raw" && c.bitBytes === 0 && c.offsetMinutes === 0),
-    };
+        this.plain = this.conv.map((c) => c.kind === "raw" && c.bitBytes === 0 && c.offsetMinutes === 0);
+        // Only the values of the wanted columns are unescaped (a probe reads one or two of them).
+        const mask = new Uint8Array(order.length);
+        for (const vi of this.index) if (vi >= 0) mask[vi] = 1;
+        return mask.every((m) => m === 1) || mask;
+    }
+
+    /** Fills starts/ends (bytes of out.buf; -1 for NULL or a column the INSERT lacks) for one row; returns this. */
+    row(row: DumpRow, line: number): this {
+        const { out, starts, ends, index, conv, plain, names } = this;
+        // Values that need no conversion are passed as they lie in the parser's row buffer; converted ones are
+        // appended after them, so the copy sees one buffer.
+        out.buf = row.buf;
+        out.pos = row.count > 0 ? row.ends[row.count - 1] : 0;
+        const latin1 = names === "latin1";
+        for (let i = 0; i < index.length; i++) {
+            const vi = index[i];
+            const valueKind = vi < 0 ? ValueKind.Null : row.kinds[vi];
+            if (valueKind === ValueKind.Null) {
+                starts[i] = -1;
+                ends[i] = -1;
+            } else if (plain[i] && (valueKind === ValueKind.Number || valueKind === ValueKind.Bytes || (valueKind === ValueKind.Text && !(latin1 && conv[i].text)))) {
+                starts[i] = row.starts[vi];
+                ends[i] = row.ends[vi];
+            } else {
+                const start = out.pos;
+                try {
+                    convertValue(row, vi, conv[i], names, out);
+                } catch (err) {
+                    throw new DumpSyntaxError(`column ${this.wanted[i].name}: ${(err as Error).message}`, line, this.table.name);
+                }
+                if (out.buf !== row.buf) row.buf = out.buf; // Grown: the row's bytes moved with it.
+                starts[i] = start;
+                ends[i] = out.pos;
+            }
+        }
+        return this;
+    }
 }
 
 /** Reads one table's segment, calling onRow with the converted values of the wanted columns. */
 export function readDumpTable(request: DumpTableRequest, onRow: DumpRowHandler): RangeReading {
     const { file, gzip, display, flavor, table, segment, wanted, kind } = request;
-    const out = new ValueOut();
-    const starts = new Int32Array(wanted.length);
-    const ends = new Int32Array(wanted.length);
-    let mapping: ReturnType<typeof rowMapping> | undefined;
-    let names = segment.state.names;
+    const converter = new RowConverter(table, wanted, flavor);
     let reachedEnd = false;
     let failure: MigrationError | undefined;
+    let inTable = false;
     const parser = new DumpParser(
         {
             statement: () => undefined,
             insert(name, columns, _line, _offset, state) {
-                names = state.names;
-                if (name !== table.name) {
-                    mapping = undefined;
-                    return false;
-                }
-                mapping = rowMapping(table, columns, wanted, flavor, state);
-                // Only the values of the wanted columns are unescaped (a probe reads one or two of them).
-                const mask = new Uint8Array(columns?.length ?? table.columns.length);
-                for (const vi of mapping.index) if (vi >= 0) mask[vi] = 1;
-                return mask.every((m) => m === 1) || mask;
+                inTable = name === table.name;
+                return inTable && converter.startInsert(columns, state);
             },
             row(row, line) {
-                const m = mapping as NonNullable<typeof mapping>;
-                // Values that need no conversion are passed as they lie in the parser's row buffer; converted
-                // ones are appended after them, so the copy sees one buffer.
-                out.buf = row.buf;
-                out.pos = row.count > 0 ? row.ends[row.count - 1] : 0;
-                const latin1 = names === "latin1";
-                for (let i = 0; i < wanted.length; i++) {
-                    const vi = m.index[i];
-                    if (vi < 0) {
-                        starts[i] = -1;
-                        ends[i] = -1;
-                        continue;
-                    }
-                    const valueKind = row.kinds[vi];
-                    const conv = m.conv[i];
-                    if (valueKind === ValueKind.Null) {
-                        starts[i] = -1;
-                        ends[i] = -1;
-                    } else if (m.plain[i] && (valueKind === ValueKind.Number || valueKind === ValueKind.Bytes || (valueKind === ValueKind.Text && !(latin1 && conv.text)))) {
-                        starts[i] = row.starts[vi];
-                        ends[i] = row.ends[vi];
-                    } else {
-                        const start = out.pos;
-                        try {
-                            convertValue(row, vi, conv, names, out);
-                        } catch (err) {
-                            throw new DumpSyntaxError(`column ${wanted[i].name}: ${(err as Error).message}`, line, table.name);
-                        }
-                        if (out.buf !== row.buf) row.buf = out.buf; // Grown: the row's bytes moved with it.
-                        starts[i] = start;
-                        ends[i] = out.pos;
-                    }
-                }
-                onRow(out, starts, ends);
+                if (!inTable) return;
+                converter.row(row, line);
+                onRow(converter.out, converter.starts, converter.ends);
             },
             insertEnd(offset) {
                 if (offset >= segment.end) reachedEnd = true;

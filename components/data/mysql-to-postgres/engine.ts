@@ -72,6 +72,10 @@ async function migrateUnsafe(opts: ResolvedOptions): Promise<MigrationReport> {
         const target = pg;
         const onTarget = <T>(work: () => Promise<T>, table?: string): Promise<T> => onSide("target", { table }, work);
         opts.emit({ type: "phase", name: "catalog" });
+        if (mode === "create") {
+            // A table's probes depend only on its own columns and the options: planned alone, as planCreate will.
+            src.planProbes?.((table, flavor) => planCreate({ database: "", flavor, version: "", tables: [table], unsupported: [] }, [table], planOptions)[0]);
+        }
         const catalog = await onSide("source", {}, () => src.readCatalog());
         const selected = selectTables(catalog, opts.tables);
         for (const w of src.warnings) if (!w.table || selected.some((t) => t.name === w.table)) warn(w);

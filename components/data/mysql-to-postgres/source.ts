@@ -38,6 +38,11 @@ export interface MigrationSource {
     enumsWithEmptyValue(tables: SourceTable[]): Promise<Set<string>>;
     /** Warnings about the source itself (filled by readCatalog), reported like the plan's. */
     readonly warnings: MigrationWarning[];
+    /**
+     * Optional, before readCatalog(): how the engine plans a table's probes (create mode), so a source that reads
+     * every row for its catalog anyway (a dump file) computes them in that same pass instead of reading once more.
+     */
+    planProbes?(planner: (table: SourceTable, flavor: "MariaDB" | "MySQL") => TablePlan | undefined): void;
     /** Each plan's probe values (aggregates), in probe order, by source table. */
     probe(plans: TablePlan[]): Promise<Map<string, (string | null)[]>>;
     /** Row count of one table (refresh). */
