@@ -16,7 +16,8 @@
 // The scrubbed, 10%-sampled seed (the scrub module's parseRules/scrubHooks/scrubFingerprint, as `copy-db --rules`) runs
 // in the same rotation: by default with BENCH_RULES (accounts, the table the other two reference, sampled at 10%, so
 // documents and events follow through their foreign keys; fake:/hash rules on text columns), or --rules FILE;
-// --no-seed leaves it out.
+// --no-seed leaves it out. Besides wall time, each contender's CPU seconds (its processes' user + system time and
+// both servers' backends') are reported: on a shared machine they move much less with the load than wall time.
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -27,8 +28,16 @@ import { startPostgres } from "../test/helpers/servers";
 interface Measurement {
     seconds: number;
     peakRssKb: number;
+    /** CPU seconds of the contender's processes (user + system, children included) and, once measured, of both servers. */
+    cpuSeconds: number;
     ok: boolean;
     output: string;
+}
+
+/** CPU seconds a server's postmaster and its exited backends used (utime, stime, cutime, cstime of /proc/PID/stat). */
+function serverCpu(pid: number): number {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
 }
 
 function arg(name: string, fallback: string): string {
@@ -60,15 +69,16 @@ function timed(file: string, args: string[], env: NodeJS.ProcessEnv = process.en
     const timeFile = path.join(os.tmpdir(), `herokuenv-bench-time-${process.pid}-${Date.now()}`);
     return new Promise((resolve) => {
         const started = process.hrtime.bigint();
-        const child = spawn("/usr/bin/time", ["-f", "%M", "-o", timeFile, file, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("/usr/bin/time", ["-f", "%M %U %S", "-o", timeFile, file, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
         let output = "";
         child.stdout.on("data", (d: Buffer) => (output += d.toString()));
         child.stderr.on("data", (d: Buffer) => (output += d.toString()));
         child.on("exit", (code) => {
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-            const lines = fs.existsSync(timeFile) ? fs.readFileSync(timeFile, "utf8").trim().split("\n") : ["0"];
+            const lines = fs.existsSync(timeFile) ? fs.readFileSync(timeFile, "utf8").trim().split("\n") : ["0 0 0"];
             fs.rmSync(timeFile, { force: true });
-            resolve({ seconds, peakRssKb: Number(lines[lines.length - 1]) || 0, ok: code === 0, output });
+            const [rss, user, sys] = lines[lines.length - 1].split(" ").map(Number);
+            resolve({ seconds, peakRssKb: rss || 0, cpuSeconds: (user || 0) + (sys || 0), ok: code === 0, output });
         });
     });
 }
@@ -197,7 +207,10 @@ async function main(): Promise<void> {
             for (let i = 0; i < contenders.length; i++) {
                 const c = contenders[(i + r) % contenders.length];
                 const to = await freshTarget();
+                const cpuBefore = serverCpu(a.pid) + serverCpu(b.pid);
                 const m = await c.run(to);
+                // Load-independent cross-check: what the contender cost both servers and itself, in CPU seconds.
+                m.cpuSeconds += serverCpu(a.pid) + serverCpu(b.pid) - cpuBefore;
                 if (!m.ok) throw new Error(`${c.name} failed: ${m.output.slice(-2000)}`);
                 const copied = Number((await run(psql, ["-X", "-At", "-c", "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM documents) + (SELECT count(*) FROM events)", to])).trim());
                 if (!c.name.includes("sampled") && copied !== rows) throw new Error(`${c.name}: ${copied} rows in the target, expected ${rows}`);
@@ -208,14 +221,18 @@ async function main(): Promise<void> {
                     seedRows.push(copied);
                 }
                 results.get(c.name)!.push(m);
-                process.stderr.write(`run ${r + 1}: ${c.name}: ${m.seconds.toFixed(2)} s, ${(m.peakRssKb / 1024).toFixed(0)} MiB\n`);
+                process.stderr.write(`run ${r + 1}: ${c.name}: ${m.seconds.toFixed(2)} s, ${m.cpuSeconds.toFixed(2)} CPU s, ${(m.peakRssKb / 1024).toFixed(0)} MiB\n`);
                 await run(psql, ["-X", "-q", "-c", `DROP DATABASE bench_target_${targetN}`, `${base}/postgres`]);
             }
         }
         fs.rmSync(dumpDir, { recursive: true, force: true });
         fs.rmSync(build, { recursive: true, force: true });
         if (baselineBuild) fs.rmSync(baselineBuild, { recursive: true, force: true });
-        const med = (name: string): { seconds: number; rss: number } => ({ seconds: median(results.get(name)!.map((m) => m.seconds)), rss: median(results.get(name)!.map((m) => m.peakRssKb)) / 1024 });
+        const med = (name: string): { seconds: number; rss: number; cpu: number } => ({
+            seconds: median(results.get(name)!.map((m) => m.seconds)),
+            rss: median(results.get(name)!.map((m) => m.peakRssKb)) / 1024,
+            cpu: median(results.get(name)!.map((m) => m.cpuSeconds)),
+        });
         const dump = med(contenders.find((c) => c.name.startsWith("pg_dump"))!.name).seconds;
         const pgcopydb = med(contenders.find((c) => c.name.startsWith("pgcopydb"))!.name).seconds;
         const mib = heapBytes / 1024 / 1024;
@@ -224,12 +241,12 @@ async function main(): Promise<void> {
         const lines = [
             `dataset: ${rows.toLocaleString("en-US")} rows in 3 tables, ${mib.toFixed(1)} MiB of heap (database ${(dbBytes / 1024 / 1024).toFixed(0)} MiB; documents ${(docBytes / 1024 / 1024).toFixed(0)} MiB with its indexes); ${runs} interleaved runs, medians; ${os.cpus().length} cores; herokuenv compiled JS (transpiled from the working tree); load average at the end ${os.loadavg()[0].toFixed(1)}`,
             "",
-            "| run | wall time | rows/s | MiB/s (heap) | peak RSS | throughput vs pg_dump+pg_restore | throughput vs pgcopydb |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| run | wall time | rows/s | MiB/s (heap) | peak RSS | CPU s (all processes) | throughput vs pg_dump+pg_restore | throughput vs pgcopydb |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             ...contenders.map((c) => {
                 const m = med(c.name);
                 const sampled = c.name.includes("sampled");
-                return `| ${c.name} | ${m.seconds.toFixed(2)} s | ${sampled ? "—" : Math.round(rows / m.seconds).toLocaleString("en-US")} | ${sampled ? "—" : (mib / m.seconds).toFixed(1)} | ${m.rss.toFixed(0)} MiB | ${(dump / m.seconds).toFixed(2)}× | ${(pgcopydb / m.seconds).toFixed(2)}× |`;
+                return `| ${c.name} | ${m.seconds.toFixed(2)} s | ${sampled ? "—" : Math.round(rows / m.seconds).toLocaleString("en-US")} | ${sampled ? "—" : (mib / m.seconds).toFixed(1)} | ${m.rss.toFixed(0)} MiB | ${m.cpu.toFixed(2)} | ${(dump / m.seconds).toFixed(2)}× | ${(pgcopydb / m.seconds).toFixed(2)}× |`;
             }),
             ...(rules
                 ? [

@@ -12,7 +12,7 @@ import { classifyName, classifyValue, classifyValues, formatFindings } from "../
 import { planColumns } from "../components/data/scrub/plan";
 import { parseJsonPath, type JsonPathRule } from "../components/data/scrub/rules";
 import { stronglyConnected } from "../components/data/shared/graph";
-import { planSampling, rowText } from "../components/data/scrub/sampling";
+import { Closure, keyId, planSampling, rowText } from "../components/data/scrub/sampling";
 import { Evidence, FingerprintSet } from "../components/data/scrub/scan";
 import { uniqueRequirements } from "../components/data/scrub/unique";
 
@@ -360,6 +360,22 @@ describe("scrub sampling plan", () => {
         assert.equal(planSampling(catalog, parseRules("tables:\n  users: { columns: { id: keep } }\n")), undefined, "no sample, no filter");
     });
 
+    it("a table whose only tracked key is its primary key is read by that key alone; others keep their predicate", () => {
+        const plan = planSampling(catalog, parseRules("tables:\n  users: { sample: 10% }\n"));
+        assert.ok(plan);
+        const closure = new Closure(plan, () => "SEED");
+        closure.r1.set(keyId("public.users", ["id"]), new Set(["1", "2"]));
+        closure.anc.set(keyId("public.users", ["id"]), new Set(["2", "3"]));
+        closure.r1.set(keyId("public.orders", ["id"]), new Set(["7"]));
+        const byName = (n: string): CatalogTable => catalog.tables.find((t) => t.name === n) as CatalogTable;
+        // users (seed): kept rows are exactly those keys, so no seed predicate (a sha256 per row) is evaluated.
+        assert.equal(closure.filter(byName("users")), `"id" = ANY('{"1","2","3"}'::integer[])`);
+        assert.equal(closure.filter(byName("orders")), `"id" = ANY('{"7"}'::integer[])`);
+        // audit has no primary key: its foreign-key term, as before.
+        assert.equal(closure.filter(byName("audit")), `"user_id" = ANY('{"1","2"}'::integer[])`);
+        assert.equal(closure.filter(byName("countries")), undefined, "whole tables are not filtered");
+    });
+
     it("Tarjan without recursion: a 200k-long chain and a big cycle", () => {
         const n = 200_000;
         const chain = stronglyConnected(Array.from({ length: n }, (_, i) => `t${i}`), (x) => (x === "t0" ? [] : [`t${Number(x.slice(1)) - 1}`]));
@@ -382,6 +398,19 @@ describe("scrub scan evidence", () => {
         assert.equal(s.size, 50_000);
         for (let i = 0; i < 50_000; i += 97) assert.ok(s.has(`value-${i}`));
         for (let i = 50_000; i < 60_000; i++) assert.ok(!s.has(`value-${i}`));
+    });
+
+    it("a fingerprint set answers lengths it never saw without hashing, and finds long and non-ASCII values", () => {
+        const s = new FingerprintSet();
+        const long = "x".repeat(5000) + "é🙂";
+        s.add(long);
+        s.add("naïve café");
+        assert.ok(s.has(long) && s.has("naïve café"));
+        assert.ok(!s.has("x".repeat(5001) + "é🙂") && !s.has("naive cafe") && !s.has("naïve cafè") && !s.has(""));
+        // Any key: a given key still finds what it holds (keys are per process; nothing is compared across sets).
+        const keyed = new FingerprintSet(1024, Buffer.from("0102030405060708", "hex"));
+        for (let i = 0; i < 20_000; i++) keyed.add(`k${i}`);
+        for (let i = 0; i < 20_000; i++) assert.ok(keyed.has(`k${i}`) && !keyed.has(`K${i}`));
     });
 
     it("an original that is also a produced fake is not evidence; short values are ignored; case and blanks too", () => {

@@ -8,7 +8,8 @@ const SEED1 = 0x811c9dc5;
 const SEED2 = 0x9747b28c;
 const NULL_MARK = 0xfffffffe;
 
-function fmix32(h: number): number {
+/** Murmur3's 32-bit finalizer: every input bit affects every output bit. */
+export function fmix32(h: number): number {
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;

@@ -26,9 +26,30 @@ export interface DataTable extends CatalogTable {
     binary?: boolean;
     /**
      * Every copied column has a built-in type with an extended hash function (hash opclass) and no user collation:
-     * the checksum may hash the stored values (hash_record_extended) instead of the rows' text, about 3× cheaper.
+     * the checksum hashes every stored value, none as text.
      */
     hashable?: boolean;
+    /** Per copied column (same order as `columns`), how the checksum hashes its values (copy.ts, rowHash). */
+    columnHashes?: ColumnHash[];
+}
+
+/**
+ * How the checksum hashes a column (copy.ts, columnHashSql): the extended hash function of its built-in type's
+ * default hash opclass, `hash_array_extended` for an array whose element type has one, or none (then its text).
+ */
+export interface ColumnHash {
+    /** Schema-qualified, quoted function name; undefined: hash the text. */
+    proc?: string;
+    /**
+     * same: the function takes the column's type; cast: the type `cast`, which the column reaches by a
+     * binary-coercible cast (varchar → text); array: hash_array_extended; other: the function takes another type
+     * (bool → "char", date → int4, timestamptz → timestamp, bytea → internal).
+     */
+    mode?: "same" | "cast" | "array" | "other";
+    /** For mode cast: the qualified type name (typname, so no implicit modifier: bpchar, not character(1)). */
+    cast?: string;
+    /** pg_type.typname of the column's type. */
+    type: string;
 }
 
 export interface SequenceInfo extends TableRef {
@@ -71,12 +92,22 @@ export async function readCatalog(client: Client): Promise<Catalog> {
     const cols = await client.query(
         `SELECT a.attrelid::bigint AS oid, a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,
                 (a.atttypid < 16384 AND ty.typsend <> 0 AND ty.typreceive <> 0 AND NOT ${OBJECT_REFERENCE_SQL}) AS binary,
-                (a.atttypid < 16384 AND a.attcollation < 16384 AND NOT ${OBJECT_REFERENCE_SQL} AND EXISTS (
-                    SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod AND am.amname = 'hash'
+                CASE WHEN a.atttypid < 16384 AND a.attcollation < 16384 AND NOT ${OBJECT_REFERENCE_SQL} THEN (
+                    SELECT CASE WHEN ty.typcategory = 'A' THEN 'pg_catalog.hash_array_extended|array|'
+                                ELSE quote_ident(pn.nspname) || '.' || quote_ident(p.proname) || '|' ||
+                                     CASE WHEN p.proargtypes[0] <> oc.opcintype THEN 'other|'
+                                          WHEN oc.opcintype = ty.oid THEN 'same|'
+                                          ELSE 'cast|' || quote_ident(an.nspname) || '.' || quote_ident(at.typname) END END
+                    FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod AND am.amname = 'hash'
                     JOIN pg_amproc ap ON ap.amprocfamily = oc.opcfamily AND ap.amprocnum = 2 AND ap.amproclefttype = oc.opcintype
-                    WHERE oc.opcdefault AND oc.opcintype = CASE WHEN ty.typcategory = 'A' THEN ty.typelem ELSE ty.oid END)) AS hashable
+                    JOIN pg_proc p ON p.oid = ap.amproc JOIN pg_namespace pn ON pn.oid = p.pronamespace
+                    JOIN pg_type at ON at.oid = oc.opcintype JOIN pg_namespace an ON an.oid = at.typnamespace
+                    WHERE oc.opcdefault AND (oc.opcintype = v.t OR EXISTS (SELECT 1 FROM pg_cast k WHERE k.castsource = v.t AND k.casttarget = oc.opcintype AND k.castmethod = 'b'))
+                    ORDER BY oc.opcintype = v.t DESC LIMIT 1) END AS hash_proc,
+                ty.typname AS base_type
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_type ty ON ty.oid = a.atttypid
+         CROSS JOIN LATERAL (SELECT CASE WHEN ty.typcategory = 'A' THEN ty.typelem ELSE ty.oid END AS t) v
          WHERE c.relkind = 'r' AND ${SYSTEM_SCHEMA_SQL} AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
          ORDER BY a.attrelid, a.attnum`,
     );
@@ -113,6 +144,7 @@ export async function readCatalog(client: Client): Promise<Catalog> {
             dumpName: r.dump_name,
             binary: true,
             hashable: true,
+            columnHashes: [],
         };
         if (r.parent_name) t.partitionOf = { schema: r.parent_schema, name: r.parent_name };
         byOid.set(String(r.oid), t);
@@ -123,7 +155,9 @@ export async function readCatalog(client: Client): Promise<Catalog> {
         if (!t) continue;
         t.columns.push({ name: r.attname, type: r.type, notNull: r.attnotnull });
         if (!r.binary) t.binary = false;
-        if (!r.hashable) t.hashable = false;
+        const [proc, mode, cast] = typeof r.hash_proc === "string" ? (r.hash_proc as string).split("|") : [];
+        if (proc === undefined) t.hashable = false;
+        t.columnHashes!.push(proc === undefined ? { type: r.base_type } : { proc, mode: mode as ColumnHash["mode"], cast: cast || undefined, type: r.base_type });
     }
     for (const r of idx.rows) {
         const t = byOid.get(String(r.oid));

@@ -12,19 +12,18 @@ import { qualify } from "../mysql-to-postgres/identifiers";
 import { ensureProgressTable, readProgress, recordProgress, type ProgressRecord } from "../mysql-to-postgres/pg-target";
 import { redact, secretsOf } from "../mysql-to-postgres/secrets";
 import type { MigrationWarning, TableReport } from "../mysql-to-postgres/types";
-import { readCatalog, tableKey, type Catalog, type DataTable } from "./catalog";
-import { copyUnit, serverChecksum, unitConditions, type ServerChecksum } from "./copy";
-import { MigrationError, onPg, pgError } from "./errors";
+import { readCatalog, tableKey } from "./catalog";
+import { MigrationError, onPg } from "./errors";
 import { databaseIdentity, emptyTarget, readMarkers, targetContents, targetRefusal } from "./guards";
 import { HEROKU_TRANSFER_LIMITS, HerokuTransferError, runHerokuTransfer } from "./heroku-transfer";
 import type { Query } from "./hooks";
 import { copyOptionProblems, withCopyDefaults, type CopyOptions, type ResolvedCopyOptions } from "./options";
-import { EMPTY_DIGEST, addDigests, planUnits, type DataUnit } from "./ranges";
-import { findPgDump, isTolerated, parseDump, planPostData, runPgDump, stepTable, type Dump, type PostDataPlan, type PostDataStep } from "./schema";
+import { planUnits, type DataUnit } from "./ranges";
+import { checkAborted, copyRows, PROGRESS_NAMESPACE, runStep } from "./rows";
+import { findPgDump, isTolerated, parseDump, planPostData, runPgDump, type Dump, type PostDataPlan, type PostDataStep } from "./schema";
 import { connect, connectSnapshot } from "./session";
 
-/** The progress table is the MySQL engine's (herokuenv.herokuenv_migration); copy-db's rows use this namespace. */
-export const PROGRESS_NAMESPACE = "(copy-db)";
+export { PROGRESS_NAMESPACE };
 
 export interface CopyReport {
     mode: "stream" | "heroku-transfer";
@@ -68,12 +67,8 @@ interface PlanRecord {
     checksums?: string;
 }
 
-/** The checksum the records hold: serverChecksum's sum of 64-bit row hashes. */
-const CHECKSUMS = "sum64(hash_record_extended | hashtextextended(row text))";
-
-function checkAborted(opts: ResolvedCopyOptions): void {
-    if (opts.signal?.aborted) throw new MigrationError("interrupted: units in flight rolled back; run again to resume", "failed");
-}
+/** The checksum the records hold: serverChecksum's sum of 64-bit row hashes (each the XOR of its columns' seeded value hashes). */
+const CHECKSUMS = "sum64(xor(column hash extended, seeded by position))";
 
 /** A read-only Query on the snapshot connection for hooks; each call in a savepoint, one at a time. */
 function snapshotQuery(client: Client): Query {
@@ -269,239 +264,6 @@ async function applyPreData(target: Client, dump: Dump, plan: string, source: st
         throw err;
     }
     return warnings;
-}
-
-interface Worker {
-    src: Client;
-    dst: Client;
-    /** A second source connection on the snapshot, for the source side of checksums (opened when first needed). */
-    check?: Client;
-}
-
-type Item = { kind: "unit"; unit: DataUnit } | { kind: "verify"; table: DataTable; parts: DataUnit[] } | { kind: "post"; step: PostDataStep; after: string | undefined };
-
-function displayName(t: { schema: string; name: string }): string {
-    return t.schema === "public" ? t.name : `${t.schema}.${t.name}`;
-}
-
-/**
- * Copies every unit not yet recorded; verifies split tables once all their ranges are in; builds each table's
- * indexes and constraints (post-data `indexes` steps) once its rows are verified, on the same pool: at most
- * `concurrency` units copy at once, and index builds take up to as many more workers (pgcopydb's table jobs and
- * index jobs).
- */
-async function copyRows(
-    opts: ResolvedCopyOptions,
-    catalog: Catalog,
-    units: DataUnit[],
-    progress: Map<string, ProgressRecord>,
-    snapshot: string,
-    source: string,
-    post: { steps: PostDataStep[]; preamble: string },
-    binary: boolean,
-): Promise<Map<string, TableReport>> {
-    const hooks = opts.hooks;
-    const byKey = new Map(catalog.tables.map((t) => [tableKey(t), t]));
-    const reports = new Map<string, TableReport>();
-    const partsOf = new Map<string, DataUnit[]>();
-    for (const u of units) partsOf.set(`${u.schema}.${u.name}`, [...(partsOf.get(`${u.schema}.${u.name}`) ?? []), u]);
-    const done = new Set<string>([...progress.keys()]);
-    const items: Item[] = [];
-    const started = new Map<string, number>();
-    const rowsSoFar = new Map<string, { rows: number; bytes: number }>();
-    for (const u of units) if (!done.has(u.key)) items.push({ kind: "unit", unit: u });
-    for (const [key, parts] of partsOf) {
-        const t = byKey.get(key)!;
-        if (parts.length > 1 && !done.has(`${key}#verified`)) items.push({ kind: "verify", table: t, parts });
-        if (parts.length === 1 && done.has(parts[0].key)) reports.set(key, skipped(t, [progress.get(parts[0].key)!]));
-        if (parts.length > 1 && done.has(`${key}#verified`)) reports.set(key, skipped(t, parts.map((p) => progress.get(p.key)!)));
-    }
-    opts.emit({ type: "plan", tables: catalog.tables.map((t) => ({ source: displayName(t), target: displayName(t), estimatedRows: t.estimatedRows, skipped: reports.has(tableKey(t)) })) });
-    const records = new Map<string, { rows: number; bytes: number; checksum: string; seconds: number }>();
-    for (const [k, r] of progress) records.set(k, r);
-    const byDumpName = new Map(catalog.tables.map((t) => [t.dumpName, tableKey(t)]));
-    for (const step of post.steps) if (!done.has(step.key)) items.push({ kind: "post", step, after: byDumpName.get(stepTable(step) ?? "") });
-    /** A table's rows are in (and verified) when all its units, and for split tables the verification, are recorded. */
-    const tableDone = (key: string): boolean => {
-        const parts = partsOf.get(key) ?? [];
-        return parts.every((p) => done.has(p.key)) && (parts.length < 2 || done.has(`${key}#verified`));
-    };
-    const allData = (): boolean => [...partsOf.keys()].every(tableDone);
-    let copying = 0;
-    const countOnly = (t: DataTable): boolean => !opts.verify || hooks?.rowTransform?.(t) !== undefined;
-
-    await runWorkerPool(items, {
-        concurrency: post.steps.length > 0 ? opts.concurrency * 2 : opts.concurrency,
-        setup: async (): Promise<Worker> => {
-            const src = await onPg("source", undefined, () => connectSnapshot(opts.from, snapshot));
-            try {
-                const dst = await onPg("target", undefined, () => connect(opts.to, "target"));
-                await onPg("target", undefined, () => dst.query(post.preamble));
-                return { src: src.client, dst };
-            } catch (err) {
-                await src.client.end().catch(() => undefined);
-                throw err;
-            }
-        },
-        teardown: async ({ src, dst, check }) => {
-            await src.end().catch(() => undefined);
-            await dst.end().catch(() => undefined);
-            await check?.end().catch(() => undefined);
-        },
-        // Side effect on purpose: the pool takes the first item this says yes to, so counting here is exact.
-        ready: (item) => {
-            if (item.kind === "verify") return item.parts.every((p) => done.has(p.key));
-            if (item.kind === "post") return item.after !== undefined ? tableDone(item.after) : allData();
-            if (copying >= opts.concurrency) return false;
-            copying++;
-            return true;
-        },
-        run: async (item, worker) => {
-            const { dst } = worker;
-            checkAborted(opts);
-            if (item.kind === "post") {
-                await runStep(dst, item.step, source);
-                done.add(item.step.key);
-                return;
-            }
-            if (item.kind === "unit") {
-                try {
-                    await copyOne(item.unit, worker);
-                } finally {
-                    copying--;
-                }
-                return;
-            }
-            if (item.kind === "verify") {
-                const t = item.table;
-                const name = displayName(t);
-                const parts = item.parts.map((p) => records.get(p.key)!);
-                const rows = parts.reduce((n, p) => n + p.rows, 0);
-                const expected = parts.reduce((d, p) => addDigests(d, p.checksum), EMPTY_DIGEST);
-                if (countOnly(t)) {
-                    const n = Number((await onPg("target", name, () => dst.query(`SELECT count(*)::text AS n FROM ONLY ${qualify(t.schema, t.name)}`))).rows[0].n);
-                    if (n !== rows) throw new MigrationError(`verification failed for ${name}: sent ${rows} rows, the target holds ${n}`, "verification");
-                } else {
-                    const h = await onPg("target", name, () => serverChecksum(dst, t));
-                    if (h.rows !== rows || h.digest !== expected) throw new MigrationError(`verification failed for ${name}: source ${rows} rows (checksum ${expected}), target ${h.rows} rows (checksum ${h.digest})`, "verification");
-                }
-                await onPg("target", name, () => recordProgress(dst, PROGRESS_NAMESPACE, source, { tableName: `${tableKey(t)}#verified`, sourceTable: tableKey(t), kind: "verified", mode: "copy", rows, bytes: 0, checksum: expected, seconds: 0, warnings: [] }));
-                done.add(`${tableKey(t)}#verified`);
-                const report = tableReport(t, parts, "copied", started.get(tableKey(t)));
-                reports.set(tableKey(t), report);
-                opts.emit({ type: "table-done", report });
-                return;
-            }
-        },
-    }).catch((err: unknown) => {
-        throw err instanceof MigrationError ? err : new MigrationError((err as Error)?.message ?? String(err), "failed");
-    });
-    return reports;
-
-    async function copyOne(u: DataUnit, worker: Worker): Promise<void> {
-            const { src, dst } = worker;
-            const key = `${u.schema}.${u.name}`;
-            const t = byKey.get(key)!;
-            const name = displayName(t);
-            if (!started.has(key)) {
-                started.set(key, Date.now());
-                opts.emit({ type: "table-start", table: name, estimatedRows: t.estimatedRows });
-            }
-            const unitStarted = Date.now();
-            const whole = !u.part;
-            const filter = hooks?.rowFilter?.(t);
-            // The source side of the checksum: on a second snapshot connection, while the rows stream.
-            let sourceSide: Promise<ServerChecksum> | undefined;
-            if (!countOnly(t)) {
-                sourceSide = (async () => {
-                    worker.check ??= (await onPg("source", undefined, () => connectSnapshot(opts.from, snapshot))).client;
-                    return onPg("source", name, () => serverChecksum(worker.check!, t, unitConditions(u, filter)));
-                })();
-                sourceSide.catch(() => undefined);
-            }
-            await onPg("target", name, () => dst.query("BEGIN"));
-            try {
-                const before = { rows: 0, bytes: 0 };
-                const result = await copyUnit(u, {
-                    table: t,
-                    filter,
-                    transform: hooks?.rowTransform?.(t),
-                    freeze: whole,
-                    binary: binary && t.binary === true,
-                    onProgress: (rows, bytes) => {
-                        const sofar = rowsSoFar.get(key) ?? { rows: 0, bytes: 0 };
-                        sofar.rows += rows - before.rows;
-                        sofar.bytes += bytes - before.bytes;
-                        before.rows = rows;
-                        before.bytes = bytes;
-                        rowsSoFar.set(key, sofar);
-                        opts.emit({ type: "table-progress", table: name, rows: sofar.rows, bytes: sofar.bytes });
-                    },
-                }, src, dst).catch((err: unknown) => {
-                    throw new MigrationError(`${name}: copy failed: ${pgError((err as { where?: unknown }).where !== undefined ? "target" : "source", err, name).message}`, "failed");
-                });
-                if (result.written >= 0 && result.written !== result.rows) throw new MigrationError(`verification failed for ${name}: sent ${result.rows} rows, the target stored ${result.written}`, "verification");
-                let checksum = "";
-                if (sourceSide) {
-                    // The target side: whole tables here, in the unit's transaction; split tables once all ranges are in.
-                    const targetSide = whole ? await onPg("target", name, () => serverChecksum(dst, t)) : undefined;
-                    const s = await sourceSide;
-                    if (s.rows !== result.rows) throw new MigrationError(`verification failed for ${name}: the source holds ${s.rows} rows in the snapshot, ${result.rows} were sent`, "verification");
-                    if (targetSide && (targetSide.rows !== s.rows || targetSide.digest !== s.digest)) {
-                        throw new MigrationError(`verification failed for ${name}: source ${s.rows} rows (checksum ${s.digest}), target ${targetSide.rows} rows (checksum ${targetSide.digest})`, "verification");
-                    }
-                    checksum = s.digest;
-                }
-                const record = { rows: result.rows, bytes: result.bytes, checksum, seconds: (Date.now() - unitStarted) / 1000 };
-                await onPg("target", name, () => recordProgress(dst, PROGRESS_NAMESPACE, source, { tableName: u.key, sourceTable: key, kind: u.part ? "part" : "table", mode: "copy", ...record, warnings: [] }));
-                await onPg("target", name, () => dst.query("COMMIT"));
-                records.set(u.key, record);
-                done.add(u.key);
-                if (whole) {
-                    const report = tableReport(t, [record], "copied", started.get(key));
-                    reports.set(key, report);
-                    opts.emit({ type: "table-done", report });
-                }
-            } catch (err) {
-                await dst.query("ROLLBACK").catch(() => undefined);
-                throw err;
-            }
-    }
-}
-
-function tableReport(t: DataTable, parts: Array<{ rows: number; bytes: number; checksum: string; seconds: number }>, status: TableReport["status"], startedAt: number | undefined): TableReport {
-    return {
-        source: displayName(t),
-        target: displayName(t),
-        status,
-        rows: parts.reduce((n, p) => n + p.rows, 0),
-        bytes: parts.reduce((n, p) => n + p.bytes, 0),
-        seconds: startedAt === undefined ? parts.reduce((n, p) => n + p.seconds, 0) : (Date.now() - startedAt) / 1000,
-        // Count-only units (no checksum) report none.
-        checksum: parts.every((p) => p.checksum === "") ? "" : parts.reduce((d, p) => addDigests(d, p.checksum), EMPTY_DIGEST),
-        warnings: [],
-    };
-}
-
-function skipped(t: DataTable, parts: ProgressRecord[]): TableReport {
-    return tableReport(t, parts, "skipped", undefined);
-}
-
-/** One post-data step in its own transaction with its progress record; a deadlock (two foreign keys between the same tables in opposite directions) is retried. */
-async function runStep(c: Client, step: PostDataStep, source: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-        try {
-            await c.query("BEGIN");
-            await c.query(step.sql);
-            await recordProgress(c, PROGRESS_NAMESPACE, source, { tableName: step.key, sourceTable: step.label, kind: "post-data", mode: "copy", rows: 0, bytes: 0, checksum: "", seconds: 0, warnings: [] });
-            await c.query("COMMIT");
-            return;
-        } catch (err) {
-            await c.query("ROLLBACK").catch(() => undefined);
-            if ((err as { code?: string }).code === "40P01" && attempt < 5) continue;
-            throw new MigrationError(`post-data: ${step.label}: ${(err as Error).message}`, "failed");
-        }
-    }
 }
 
 /** The post-data steps after the rows and their indexes: partition index attachments, foreign keys (in parallel), then the rest in dump order. */

@@ -42,7 +42,15 @@ export function runPgDump(pgDump: string, url: string, section: "pre-data" | "po
         child.stdout.on("data", (d: Buffer) => out.push(d));
         child.stderr.on("data", (d: Buffer) => (err += d.toString()));
         child.on("error", reject);
-        child.on("exit", (code) => (code === 0 ? resolve(Buffer.concat(out).toString("utf8")) : reject(new Error(`pg_dump --section=${section} exited with ${code}: ${err.trim()}`))));
+        // "close", not "exit": exit can come before the last of stdout is read, and a dump cut short would silently
+        // lose the tables at its end (seen under heavy load: the target then lacked a table).
+        child.on("close", (code) => {
+            if (code !== 0) return reject(new Error(`pg_dump --section=${section} exited with ${code}: ${err.trim()}`));
+            const text = Buffer.concat(out).toString("utf8");
+            // A plain-format dump ends with this line; without it the dump is incomplete, whatever the exit code.
+            if (!/^-- PostgreSQL database dump complete$/m.test(text)) return reject(new Error(`pg_dump --section=${section} output is incomplete (no "dump complete" trailer)`));
+            resolve(text);
+        });
     });
 }
 
@@ -121,10 +129,18 @@ export function planPostData(entries: DumpEntry[]): PostDataPlan {
     return plan;
 }
 
+/** A possibly quoted identifier as pg_dump prints it, and a qualified name (schema.name). */
+const IDENT = String.raw`(?:"(?:[^"]|"")*"|[^\s(".]+)`;
+const QUALIFIED = String.raw`${IDENT}\.${IDENT}`;
+const STEP_TABLE = [new RegExp(String.raw`^ALTER TABLE ONLY (${QUALIFIED})\s`), new RegExp(String.raw`^CREATE (?:UNIQUE )?INDEX ${IDENT} ON (?:ONLY )?(${QUALIFIED}) `)];
+
 /** The table an index or constraint step builds on, as pg_dump names it ("public.users"), or undefined. */
 export function stepTable(step: PostDataStep): string | undefined {
-    const m = /^ALTER TABLE ONLY (\S+)\s/.exec(step.sql) ?? /^CREATE (?:UNIQUE )?INDEX \S+ ON (?:ONLY )?(\S+) /.exec(step.sql);
-    return m?.[1];
+    for (const re of STEP_TABLE) {
+        const m = re.exec(step.sql);
+        if (m) return m[1];
+    }
+    return undefined;
 }
 
 /** Pre-data entries that may fail on a managed target without changing the data (reported as warnings). */

@@ -128,10 +128,7 @@ export function scrubHooks(rules: ScrubRules, seed: string, options: ScrubOption
             }
             const findings = options.detect === false ? [] : await detectPersonal(catalog, plan, query, (t) => typeOf(t).cls, options.detection);
             if (problems.length > 0 || findings.length > 0) throw new ScrubRefusal(rules.source, problems, findings);
-            const tagProblems = await proveTags(unique.checks, fakes, query);
-            if (tagProblems.length > 0) throw new ScrubRefusal(rules.source, tagProblems, []);
-            report.retagged = [...fakes.exceptions.values()].reduce((n, m) => n + m.size, 0);
-            report.scrubbedColumns = [...plan.scrubbed.values()].reduce((n, l) => n + l.length, 0);
+            // The closure first: only the rows it keeps reach the target, so only theirs must stay unique.
             if (sampling) {
                 closure = await computeClosure(sampling, query, seedSql, options.closure);
                 report.sampling = {
@@ -141,6 +138,10 @@ export function scrubHooks(rules: ScrubRules, seed: string, options: ScrubOption
                     cycles: sampling.components.filter((c) => c.length > 1 || (sampling?.tables.get(c[0])?.foreignKeys.some((fk) => tableKey(fk.references) === c[0]) ?? false)),
                 };
             }
+            const tagProblems = await proveTags(unique.checks, fakes, query, (t) => closure?.filter(t));
+            if (tagProblems.length > 0) throw new ScrubRefusal(rules.source, tagProblems, []);
+            report.retagged = [...fakes.exceptions.values()].reduce((n, m) => n + m.size, 0);
+            report.scrubbedColumns = [...plan.scrubbed.values()].reduce((n, l) => n + l.length, 0);
         },
 
         rowFilter(table: CatalogTable): string | undefined {

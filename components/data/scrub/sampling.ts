@@ -132,7 +132,7 @@ function paramMembership(table: CatalogTable, columns: string[], param: number):
 }
 
 export interface ClosureOptions {
-    /** Keys per propagation query (default 5000). */
+    /** Keys per propagation query (default 100000: each query may scan its table, so few large batches beat many small ones). */
     batchSize?: number;
     /** Refuse when the tracked keys exceed this many (default 10 million): the sample is too large to plan. */
     maxKeys?: number;
@@ -196,6 +196,8 @@ export class Closure {
         const k = tableKey(table);
         const role = this.plan.roles.get(k);
         if (!role || role === "whole") return undefined;
+        const byKey = this.keyedFilter(table);
+        if (byKey !== undefined) return byKey;
         const terms: string[] = [];
         if (role === "seed") terms.push(this.seedSql(table));
         for (const o of outgoing(this.plan, table)) {
@@ -210,7 +212,26 @@ export class Closure {
         if (real.length === 0) return "false";
         return real.length === 1 ? real[0] : real.map((t) => `(${t})`).join(" OR ");
     }
+
+    /**
+     * When the primary key is the only key of the table the closure tracks, every kept row's key is in r1 or anc
+     * (seed rows, rows reached going down and ancestors are all absorbed with it), and every value there is a kept
+     * row's: the rows are exactly `pk = ANY(those)`. That reads them through the primary key instead of evaluating
+     * the seed predicate (a sha256 per row) and the foreign-key terms over the whole table, each time it is read.
+     */
+    private keyedFilter(table: CatalogTable): string | undefined {
+        const tracked = this.plan.trackedKeys.get(tableKey(table)) ?? [];
+        const pk = table.primaryKey;
+        if (pk.length === 0 || tracked.length !== 1 || tracked[0].join(",") !== pk.join(",")) return undefined;
+        const id = keyId(tableKey(table), pk);
+        const kept = new Set<string>([...(this.r1.get(id) ?? []), ...(this.anc.get(id) ?? [])]);
+        if (kept.size > MAX_KEYED_FILTER) return undefined;
+        return inlineMembership(table, pk, kept);
+    }
 }
+
+/** Above this many kept keys a table's filter stays a predicate (the key list is inlined in the SQL). */
+const MAX_KEYED_FILTER = 1_000_000;
 
 /** Foreign keys of a table into seed/follow tables. */
 function outgoing(plan: SamplingPlan, table: CatalogTable): Outgoing[] {
@@ -222,7 +243,7 @@ function outgoing(plan: SamplingPlan, table: CatalogTable): Outgoing[] {
 /** Computes R1 and R2 with read-only queries. */
 export async function computeClosure(plan: SamplingPlan, query: Query, seedSql: (t: CatalogTable) => string, options: ClosureOptions = {}): Promise<Closure> {
     const closure = new Closure(plan, seedSql);
-    const batchSize = options.batchSize ?? 5000;
+    const batchSize = options.batchSize ?? 100_000;
     const maxKeys = options.maxKeys ?? 10_000_000;
     const pageSize = options.pageSize ?? 50_000;
     const run = async (sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>> => {

@@ -6,7 +6,8 @@
 //   - every foreign key holds and every unique index is intact, by query.
 // The fingerprints are kept in a flat open-addressing table (16 bytes per distinct original at most), never the
 // values themselves.
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { fmix32 } from "../mysql-to-postgres/checksum";
 import type { CatalogTable, Query, SourceCatalog } from "../postgres-copy/hooks";
 import { leaves, leafText, parseJson } from "./json";
 import { rulesTableName } from "./rules";
@@ -23,19 +24,29 @@ export function normalize(v: string): string {
     return v.trim().toLowerCase();
 }
 
-/** A set of 64-bit keyed fingerprints of strings. */
+/**
+ * A set of 64-bit keyed fingerprints of strings. The fingerprint is two 32-bit lanes of a Murmur3-style hash over the
+ * string's UTF-16 code units, each seeded with a random per-process key: equal strings always agree, so a lookup
+ * never misses an original; two distinct strings sharing both lanes (rare: 64 bits under a key no input was chosen
+ * against) make the scan report a leak that is none: it fails closed, never open. An HMAC per value cost the seed
+ * ~1 s of CPU here.
+ * Lookups of a length no member has (most of a table's long text) are answered without hashing.
+ */
 export class FingerprintSet {
     private hi: Uint32Array;
     private lo: Uint32Array;
     private count = 0;
-    private readonly key: Buffer;
+    private readonly k1: number;
+    private readonly k2: number;
+    private readonly lengths = new Set<number>();
 
-    constructor(capacity = 1024, key: Buffer = randomBytes(32)) {
+    constructor(capacity = 1024, key: Buffer = randomBytes(8)) {
         let size = 1024;
         while (size < capacity * 2) size *= 2;
         this.hi = new Uint32Array(size);
         this.lo = new Uint32Array(size);
-        this.key = key;
+        this.k1 = key.readUInt32LE(0);
+        this.k2 = key.readUInt32LE(4);
     }
 
     get size(): number {
@@ -43,14 +54,27 @@ export class FingerprintSet {
     }
 
     private fingerprint(value: string): [number, number] {
-        const h = createHmac("sha256", this.key).update(value, "utf8").digest();
-        const hi = h.readUInt32BE(0);
-        let lo = h.readUInt32BE(4);
+        let h1 = this.k1 ^ value.length;
+        let h2 = this.k2 ^ Math.imul(value.length, 0x9e3779b1);
+        for (let i = 0; i < value.length; i++) {
+            const c = value.charCodeAt(i);
+            let a = Math.imul(c, 0xcc9e2d51);
+            a = Math.imul((a << 15) | (a >>> 17), 0x1b873593);
+            h1 ^= a;
+            h1 = Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64;
+            let b = Math.imul(c ^ 0x5bd1e995, 0x85ebca6b);
+            b = Math.imul((b << 16) | (b >>> 16), 0xc2b2ae35);
+            h2 ^= b;
+            h2 = Math.imul((h2 << 11) | (h2 >>> 21), 9) + 0x52dce729;
+        }
+        const hi = fmix32(h1);
+        let lo = fmix32(h2 ^ hi);
         if (hi === 0 && lo === 0) lo = 1;
         return [hi, lo];
     }
 
     add(value: string): void {
+        this.lengths.add(value.length);
         const [hi, lo] = this.fingerprint(value);
         if (this.insert(hi, lo)) {
             this.count++;
@@ -59,6 +83,7 @@ export class FingerprintSet {
     }
 
     has(value: string): boolean {
+        if (!this.lengths.has(value.length)) return false;
         const [hi, lo] = this.fingerprint(value);
         const mask = this.hi.length - 1;
         for (let i = lo & mask; ; i = (i + 1) & mask) {

@@ -8,7 +8,7 @@
 //     but the first value (in C collation order) of each colliding group and checks again until no group is left;
 //   - anything else (names, addresses, text, dates, JSON path rules): refused, the column and index named.
 import { createHmac } from "node:crypto";
-import type { Query } from "../postgres-copy/hooks";
+import type { CatalogTable, Query } from "../postgres-copy/hooks";
 import type { Fakes, TagKind } from "./fakes";
 import { columnKey, type ColumnPlan, type ScrubPlan } from "./plan";
 import { rulesTableName, ruleText, type RuleProblem } from "./rules";
@@ -117,7 +117,7 @@ const MAX_ROUNDS = 20;
  * Runs the tag checks in the source (read-only) and records re-tagged values in fakes.exceptions. Returns a problem
  * per column that could not be made collision-free.
  */
-export async function proveTags(checks: TagCheck[], fakes: Fakes, query: Query): Promise<RuleProblem[]> {
+export async function proveTags(checks: TagCheck[], fakes: Fakes, query: Query, rowFilter: (table: CatalogTable) => string | undefined = () => undefined): Promise<RuleProblem[]> {
     const problems: RuleProblem[] = [];
     // Self-test: PostgreSQL's HMAC and Node's must agree, or the check would prove nothing.
     if (checks.length > 0) {
@@ -135,7 +135,7 @@ export async function proveTags(checks: TagCheck[], fakes: Fakes, query: Query):
             break;
         }
         for (const check of checks) {
-            const groups = await collisions(check, fakes, query);
+            const groups = await collisions(check, fakes, query, rowFilter(check.plan.table));
             if (groups.length === 0) continue;
             changed = true;
             const ex = fakes.exceptions.get(check.kind) ?? new Map<string, number>();
@@ -148,17 +148,23 @@ export async function proveTags(checks: TagCheck[], fakes: Fakes, query: Query):
     return problems;
 }
 
-/** Groups of distinct source values of one column that share a tag (with the exceptions so far applied). */
-async function collisions(check: TagCheck, fakes: Fakes, query: Query): Promise<string[][]> {
+/**
+ * Groups of distinct source values of one column that share a tag (with the exceptions so far applied), among the
+ * rows the copy keeps (`filter`: the sampling closure; rows left out never reach the target, so they cannot collide
+ * there). A column that is a unique index on its own needs no DISTINCT: its values already are.
+ */
+async function collisions(check: TagCheck, fakes: Fakes, query: Query, filter: string | undefined): Promise<string[][]> {
     const p = check.plan;
     const { ipad, opad } = hmacPads(tagKey(fakes, check.kind));
     const n = fakes.tagBytes[check.kind];
     const ex = fakes.exceptions.get(check.kind) ?? new Map<string, number>();
     const exValues = [...ex.keys()];
     const exTags = exValues.map((v) => fakes.tag(check.kind, v));
+    const distinct = check.index.length === 1 ? "" : "DISTINCT ";
+    const where = filter === undefined ? "" : ` AND (${filter})`;
     const sql = `WITH s AS (
             SELECT d.v, COALESCE(x.t, substr(sha256($2::bytea || sha256($1::bytea || convert_to(d.v, 'UTF8'))), 1, ${n})) AS tag
-            FROM (SELECT DISTINCT ${valueTextSql(p)} AS v FROM ${qualified(p.table)} WHERE ${qi(p.column.name)} IS NOT NULL) d
+            FROM (SELECT ${distinct}${valueTextSql(p)} AS v FROM ${qualified(p.table)} WHERE ${qi(p.column.name)} IS NOT NULL${where}) d
             LEFT JOIN unnest($3::text[], $4::bytea[]) AS x(v, t) ON x.v = d.v)
         SELECT encode(tag, 'hex') AS tag, v FROM s
         WHERE tag IN (SELECT tag FROM s GROUP BY tag HAVING count(*) > 1)
