@@ -63,18 +63,25 @@ function readPlainRange(file: string, start: number, end: number, onChunk: (chun
     const done = (async () => {
         const handle = await fs.promises.open(file, "r");
         try {
-            const buf = Buffer.allocUnsafe(CHUNK);
+            // Two buffers: the next read is in flight while the parser works on the current chunk.
+            let current = Buffer.allocUnsafe(CHUNK);
+            let spare = Buffer.allocUnsafe(CHUNK);
             let offset = start;
-            while (offset < end && !destroyed) {
-                if (paused) {
-                    await new Promise<void>((resolve) => (wake = resolve));
-                    continue;
-                }
-                const { bytesRead } = await handle.read(buf, 0, Math.min(CHUNK, end - offset), offset);
+            const readAt = (buf: Buffer, at: number): Promise<number> =>
+                at >= end ? Promise.resolve(0) : handle.read(buf, 0, Math.min(CHUNK, end - at), at).then((r) => r.bytesRead);
+            let pending = readAt(current, offset);
+            while (!destroyed) {
+                const bytesRead = await pending;
                 if (bytesRead === 0 || destroyed) return;
                 offset += bytesRead;
-                onChunk(buf.subarray(0, bytesRead));
+                const chunk = current.subarray(0, bytesRead);
+                pending = readAt(spare, offset);
+                [current, spare] = [spare, current];
+                while (paused && !destroyed) await new Promise<void>((resolve) => (wake = resolve));
+                if (destroyed) break;
+                onChunk(chunk);
             }
+            await pending.catch(() => 0); // Never leave a read in flight on a closed handle.
         } finally {
             await handle.close();
         }

@@ -34,6 +34,8 @@ export type ProbePlanner = (table: SourceTable, flavor: "MariaDB" | "MySQL") => 
 /** Identifies a plan's probes: the scan's results answer probe() only for the very same ones. */
 const probesKey = (plan: TablePlan): string => plan.probes.map((p) => `${p.column}\u0000${p.expr}`).join("\u0001");
 
+const ASCII = Array.from({ length: 0x80 }, (_v, i) => String.fromCharCode(i));
+
 /** A plan's probes over rows as they are read: each probed column through the copy's select expression. */
 class ProbeRun {
     readonly key: string;
@@ -59,7 +61,12 @@ class ProbeRun {
 
     add(values: { out: ValueOut; starts: Int32Array; ends: Int32Array }): void {
         const { out, starts, ends } = values;
-        for (let i = 0; i < this.aggregates.length; i++) this.aggregates[i].add(starts[i] < 0 ? null : out.buf.toString("utf8", starts[i], ends[i]));
+        for (let i = 0; i < this.aggregates.length; i++) {
+            const s = starts[i];
+            // One ASCII byte (a TINYINT(1)'s 0 or 1, most probed values): no string to build.
+            const v = s < 0 ? null : ends[i] - s === 1 && out.buf[s] < 0x80 ? ASCII[out.buf[s]] : out.buf.toString("utf8", s, ends[i]);
+            this.aggregates[i].add(v);
+        }
     }
 
     results(): (string | null)[] {

@@ -218,6 +218,7 @@ export function geometryToWkt(v: Buffer, flavor: "MariaDB" | "MySQL" = "MariaDB"
 // Probe aggregates over converted values (the answers the live source's SQL gives).
 
 const INTEGER = /^-?\d+$/;
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 const JSON_NUL = /(^|[^\\])(\\\\)*\\u0000/;
 
 /** Seconds of a TIME text (sign, hours past 24, fraction). */
@@ -230,6 +231,7 @@ function timeSeconds(t: string): number {
 
 function compareNumeric(a: string, b: string): number {
     if (a === b) return 0;
+    if (a.length === 1 && b.length === 1 && isDigit(a.charCodeAt(0)) && isDigit(b.charCodeAt(0))) return a.charCodeAt(0) - b.charCodeAt(0);
     // Integers that fit a double exactly (most values) compare as numbers; longer ones as BigInt.
     if (a.length < 16 && b.length < 16 && INTEGER.test(a) && INTEGER.test(b)) return Number(a) - Number(b);
     if (INTEGER.test(a) && INTEGER.test(b)) {
