@@ -15,7 +15,7 @@ import { Aggregate, type ValueOut } from "./dump-values";
 import { MigrationError } from "./errors";
 import { quoteMyIdent } from "./identifiers";
 import type { TablePlan } from "./plan";
-import type { MigrationSource, TableReader } from "./source";
+import type { MigrationSource, ProbePlanner, TableReader } from "./source";
 import type { MigrationWarning, SourceCatalog, SourceTable } from "./types";
 
 interface Scan {
@@ -27,9 +27,6 @@ interface Scan {
     /** The probes computed during the scan (when a planner was given), by table. */
     probed: Map<string, ProbeRun>;
 }
-
-/** Plans a table's probes as the engine will (create mode), so the first pass can compute them. */
-export type ProbePlanner = (table: SourceTable, flavor: "MariaDB" | "MySQL") => TablePlan | undefined;
 
 /** Identifies a plan's probes: the scan's results answer probe() only for the very same ones. */
 const probesKey = (plan: TablePlan): string => plan.probes.map((p) => `${p.column}\u0000${p.expr}`).join("\u0001");

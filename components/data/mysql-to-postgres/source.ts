@@ -10,6 +10,9 @@ import { sourceFingerprint } from "./pg-target";
 import type { TablePlan } from "./plan";
 import type { ColumnPlan, MigrationWarning, SourceCatalog, SourceTable } from "./types";
 
+/** Plans a table's probes as the engine will (create mode), from the table alone. */
+export type ProbePlanner = (table: SourceTable, flavor: "MariaDB" | "MySQL") => TablePlan | undefined;
+
 /** Rows of one table as byte ranges of one buffer (start -1 for NULL), valid during the call only. */
 export type RawRowHandler = (buf: Buffer, starts: Int32Array, ends: Int32Array) => void;
 
@@ -42,7 +45,7 @@ export interface MigrationSource {
      * Optional, before readCatalog(): how the engine plans a table's probes (create mode), so a source that reads
      * every row for its catalog anyway (a dump file) computes them in that same pass instead of reading once more.
      */
-    planProbes?(planner: (table: SourceTable, flavor: "MariaDB" | "MySQL") => TablePlan | undefined): void;
+    planProbes?(planner: ProbePlanner): void;
     /** Each plan's probe values (aggregates), in probe order, by source table. */
     probe(plans: TablePlan[]): Promise<Map<string, (string | null)[]>>;
     /** Row count of one table (refresh). */
