@@ -53,11 +53,12 @@ class ProbeRun {
 
     /** Adds one row (converted values are what the live source's SQL aggregates). */
     row(row: DumpRow, line: number): void {
-        this.add(this.converter.row(row, line));
+        const c = this.converter.row(row, line);
+        this.add(c.out, c.starts, c.ends);
     }
 
-    add(values: { out: ValueOut; starts: Int32Array; ends: Int32Array }): void {
-        const { out, starts, ends } = values;
+    /** Adds one row of converted values (bytes [starts[i], ends[i]) of out.buf, -1 for NULL). */
+    add(out: ValueOut, starts: Int32Array, ends: Int32Array): void {
         for (let i = 0; i < this.aggregates.length; i++) {
             const s = starts[i];
             // One ASCII byte (a TINYINT(1)'s 0 or 1, most probed values): no string to build.
@@ -296,7 +297,7 @@ export async function openDumpSource(from: string): Promise<MigrationSource> {
                 }
                 const seg = s.segments.get(table.name);
                 const run = new ProbeRun(plan, s.catalog.flavor);
-                if (seg) await readTable(table, seg, probedColumns(plan), (o, starts, ends) => run.add({ out: o, starts, ends }), "problems").done;
+                if (seg) await readTable(table, seg, probedColumns(plan), (o, starts, ends) => run.add(o, starts, ends), "problems").done;
                 out.set(table.name, run.results());
             }
             return out;
