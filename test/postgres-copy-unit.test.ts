@@ -5,7 +5,7 @@ import { sumDigest } from "../components/data/postgres-copy/copy";
 import { targetRefusal } from "../components/data/postgres-copy/guards";
 import { addDigests, EMPTY_DIGEST, planUnits, rangeCondition } from "../components/data/postgres-copy/ranges";
 import { decodeRow, encodeRow } from "../components/data/postgres-copy/row-codec";
-import { parseDump, planPostData } from "../components/data/postgres-copy/schema";
+import { foreignKeyTables, parseDump, planPostData, withSeparateIndexBuild, withSeparateValidation, type PostDataStep } from "../components/data/postgres-copy/schema";
 import type { DataTable } from "../components/data/postgres-copy/catalog";
 
 describe("copy-db engine, pure parts", () => {
@@ -40,6 +40,41 @@ describe("copy-db engine, pure parts", () => {
         assert.equal(plan.foreignKeys.length, 1);
         assert.equal(plan.attach.length, 1);
         assert.deepEqual(plan.rest.map((s) => s.type), ["MATERIALIZED VIEW DATA"]);
+    });
+
+    it("builds plain key constraints as a unique index first, then the constraint on it; leaves other forms alone", () => {
+        const step = (type: string, sql: string): PostDataStep => ({ key: "k", label: "l", type, sql });
+        const pk = withSeparateIndexBuild(step("CONSTRAINT", 'ALTER TABLE ONLY "Odd Schema"."Teams"\n    ADD CONSTRAINT "Teams_code_region_key" UNIQUE (code, "Re""gion");\n\n\nCOMMENT ON CONSTRAINT x ON y IS \'c\';'));
+        assert.equal(pk.prepare, 'CREATE UNIQUE INDEX IF NOT EXISTS "Teams_code_region_key" ON "Odd Schema"."Teams" USING btree (code, "Re""gion");');
+        assert.equal(pk.sql, 'ALTER TABLE ONLY "Odd Schema"."Teams"\n    ADD CONSTRAINT "Teams_code_region_key" UNIQUE USING INDEX "Teams_code_region_key";\n\n\nCOMMENT ON CONSTRAINT x ON y IS \'c\';');
+        assert.equal(withSeparateIndexBuild(step("CONSTRAINT", "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);")).sql, "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey;");
+        for (const sql of [
+            "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_key UNIQUE (a) DEFERRABLE;",
+            "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_key UNIQUE NULLS NOT DISTINCT (a);",
+            "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id) INCLUDE (b);",
+            "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id) WITH (fillfactor='70');",
+            "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_excl EXCLUDE USING gist (r WITH &&);",
+            "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_check CHECK ((a > 0)) NOT VALID;",
+        ]) {
+            assert.equal(withSeparateIndexBuild(step("CONSTRAINT", sql)).prepare, undefined, sql);
+        }
+        assert.equal(withSeparateIndexBuild(step("INDEX", "CREATE UNIQUE INDEX i ON public.t USING btree (a);")).prepare, undefined);
+    });
+
+    it("adds foreign keys NOT VALID first, then validates them; knows their two tables; leaves keys the source holds NOT VALID", () => {
+        const step = (sql: string): PostDataStep => ({ key: "k", label: "l", type: "FK CONSTRAINT", sql });
+        const sql = 'ALTER TABLE ONLY public.tasks\n    ADD CONSTRAINT tasks_team_fkey FOREIGN KEY (team_code, team_region) REFERENCES "Odd Schema"."Teams"(code, region) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED;';
+        const fk = withSeparateValidation(step(`${sql}\n\n\nCOMMENT ON CONSTRAINT tasks_team_fkey ON public.tasks IS 'c';`));
+        assert.equal(fk.prepare, sql.replace(/;$/, " NOT VALID;"));
+        assert.equal(fk.prepareMayExist, true);
+        assert.equal(fk.sql, "ALTER TABLE ONLY public.tasks VALIDATE CONSTRAINT tasks_team_fkey;\n\n\nCOMMENT ON CONSTRAINT tasks_team_fkey ON public.tasks IS 'c';");
+        assert.deepEqual(foreignKeyTables(step(sql)), { table: "public.tasks", references: '"Odd Schema"."Teams"' });
+        const notValid = step("ALTER TABLE ONLY public.a\n    ADD CONSTRAINT a_b_fkey FOREIGN KEY (b) REFERENCES public.b(id) NOT VALID;");
+        assert.equal(withSeparateValidation(notValid).prepare, undefined);
+        // A partitioned table's key (no ONLY) is not split and not added with the rows.
+        const partitioned = step("ALTER TABLE public.p\n    ADD CONSTRAINT p_b_fkey FOREIGN KEY (b) REFERENCES public.b(id);");
+        assert.equal(withSeparateValidation(partitioned).prepare, undefined);
+        assert.equal(foreignKeyTables(partitioned), undefined);
     });
 
     it("splits large tables into ctid ranges, largest units first; the last range is open-ended", () => {

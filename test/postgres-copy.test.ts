@@ -139,6 +139,40 @@ describe("copy-db PostgreSQL → PostgreSQL @servers", function () {
         );
     });
 
+    it("a re-run after a crash between a key's index build and its constraint, or a foreign key's add and its validation, finishes the copy exactly", async () => {
+        // Key constraints are built as their unique index, then ADD CONSTRAINT … USING INDEX; foreign keys are added
+        // NOT VALID, then validated: two transactions each. A crash between them leaves the first one's result.
+        const from = await a.createDatabase("two_step_source");
+        await withPg(from, (c) =>
+            c.query(`CREATE TABLE parent (id int PRIMARY KEY, code text NOT NULL UNIQUE);
+                CREATE TABLE child (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent (id));
+                INSERT INTO parent SELECT g, 'p' || g FROM generate_series(1, 500) g;
+                INSERT INTO child SELECT g, 1 + g % 500 FROM generate_series(1, 5000) g;`),
+        );
+        const to = await target();
+        await copy({ from, to });
+        await withPg(to, async (c) => {
+            await c.query("ALTER TABLE child DROP CONSTRAINT child_parent_id_fkey; ALTER TABLE parent DROP CONSTRAINT parent_code_key");
+            await c.query("CREATE UNIQUE INDEX parent_code_key ON public.parent USING btree (code)");
+            await c.query("ALTER TABLE child ADD CONSTRAINT child_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES parent (id) NOT VALID");
+            const forgotten = await c.query("DELETE FROM herokuenv.herokuenv_migration WHERE (kind = 'post-data' AND (source_table LIKE '% parent_code_key' OR source_table LIKE '% child_parent_id_fkey')) OR table_name = '~finished'");
+            assert.equal(forgotten.rowCount, 3);
+        });
+        const report = await copy({ from, to });
+        assert.ok(report.tables.every((t) => t.status === "skipped"), "the rows are not copied again");
+        assert.equal(schemaDump(to), schemaDump(from));
+        await withPg(to, async (c) => {
+            const r = await c.query("SELECT conname, convalidated FROM pg_constraint WHERE conrelid IN ('parent'::regclass, 'child'::regclass) ORDER BY 1");
+            assert.deepEqual(r.rows, [
+                { conname: "child_parent_id_fkey", convalidated: true },
+                { conname: "child_pkey", convalidated: true },
+                { conname: "parent_code_key", convalidated: true },
+                { conname: "parent_pkey", convalidated: true },
+            ]);
+            await assert.rejects(c.query("INSERT INTO parent VALUES (501, 'p1')"), /parent_code_key/);
+        });
+    });
+
     it("refuses a target marked as production, whatever the flags, and writes nothing", async () => {
         const to = await target();
         await withPg(to, (c) => markEnvironment(c, "production", "production"));

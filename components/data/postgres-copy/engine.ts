@@ -2,9 +2,10 @@
 // then, on one exported source snapshot: the catalog, the hooks' beforeCopy, pre-data DDL from pg_dump in one target
 // transaction (recorded with the data plan), the rows on a pool of workers (one unit per table or ctid range, each in
 // its own target transaction that commits with its progress record: kill -9 loses only units in flight), the
-// verification (row counts always, checksums of what was sent against what the target stores), sequences, then
-// post-data (indexes and constraints in parallel, partition index attachments, foreign keys, triggers and the rest,
-// materialized view refreshes), each step recorded, and the hooks' afterCopy. A re-run resumes where it stopped.
+// verification (row counts always, checksums of what was sent against what the target stores), each table's indexes
+// and the foreign keys between loaded tables as soon as their tables are ready, sequences, then the rest of post-data
+// (partition index attachments, the other foreign keys, triggers and the rest, materialized view refreshes), each
+// step recorded, and the hooks' afterCopy. A re-run resumes where it stopped.
 import { createHash } from "node:crypto";
 import type { Client } from "pg";
 import { runWorkerPool } from "../shared/pool";
@@ -19,7 +20,7 @@ import { HEROKU_TRANSFER_LIMITS, HerokuTransferError, runHerokuTransfer } from "
 import type { Query } from "./hooks";
 import { copyOptionProblems, withCopyDefaults, type CopyOptions, type ResolvedCopyOptions } from "./options";
 import { planUnits, type DataUnit } from "./ranges";
-import { checkAborted, copyRows, PROGRESS_NAMESPACE, runStep } from "./rows";
+import { checkAborted, copyRows, foreignKeysWithRows, PROGRESS_NAMESPACE, runStep } from "./rows";
 import { findPgDump, isTolerated, parseDump, planPostData, runPgDump, type Dump, type PostDataPlan, type PostDataStep } from "./schema";
 import { connect, connectSnapshot } from "./session";
 
@@ -186,7 +187,8 @@ async function copyUnsafe(opts: ResolvedCopyOptions): Promise<CopyReport> {
         // COPY's binary format only between servers of one major version (binary I/O of built-in types is per version).
         const targetVersion = Number((await onPg("target", undefined, () => target.query("SHOW server_version_num"))).rows[0].server_version_num);
         const binary = Math.floor(targetVersion / 10000) === Math.floor(catalog.serverVersion / 10000);
-        const reports = await copyRows(opts, catalog, units, progress, holder.snapshot, source, { steps: postPlan.indexes, preamble: post.preamble }, binary);
+        const earlyForeignKeys = foreignKeysWithRows(catalog, postPlan.foreignKeys);
+        const reports = await copyRows(opts, catalog, units, progress, holder.snapshot, source, { indexes: postPlan.indexes, foreignKeys: earlyForeignKeys, preamble: post.preamble }, binary);
         checkAborted(opts);
 
         // Sequences (read in the snapshot), then post-data.
@@ -196,7 +198,8 @@ async function copyUnsafe(opts: ResolvedCopyOptions): Promise<CopyReport> {
         }
         await holder.client.query("COMMIT").catch(() => undefined);
         opts.emit({ type: "phase", name: "post-data" });
-        const steps = postPlan.indexes.length + (await applyPostData(opts, post.preamble, postPlan, progress, source));
+        const laterForeignKeys = postPlan.foreignKeys.filter((s) => !earlyForeignKeys.includes(s));
+        const steps = postPlan.indexes.length + earlyForeignKeys.length + (await applyPostData(opts, post.preamble, { ...postPlan, foreignKeys: laterForeignKeys }, progress, source));
         const postSeconds = (Date.now() - postStarted) / 1000;
         checkAborted(opts);
 
@@ -266,7 +269,7 @@ async function applyPreData(target: Client, dump: Dump, plan: string, source: st
     return warnings;
 }
 
-/** The post-data steps after the rows and their indexes: partition index attachments, foreign keys (in parallel), then the rest in dump order. */
+/** The post-data steps after the rows: partition index attachments, the foreign keys not added with the rows (in parallel), then the rest in dump order. */
 async function applyPostData(opts: ResolvedCopyOptions, preamble: string, plan: PostDataPlan, progress: Map<string, ProgressRecord>, source: string): Promise<number> {
     const phases: Array<{ steps: PostDataStep[]; parallel: boolean }> = [
         { steps: plan.attach, parallel: true },

@@ -12,7 +12,7 @@ import { copyUnit, serverChecksum, unitConditions, type ServerChecksum } from ".
 import { MigrationError, onPg, pgError } from "./errors";
 import type { ResolvedCopyOptions } from "./options";
 import { EMPTY_DIGEST, addDigests, type DataUnit } from "./ranges";
-import { stepTable, type PostDataStep } from "./schema";
+import { foreignKeyTables, stepTable, withSeparateIndexBuild, withSeparateValidation, type PostDataStep } from "./schema";
 import { connect, connectSnapshot } from "./session";
 
 /** The progress table is the MySQL engine's (herokuenv.herokuenv_migration); copy-db's rows use this namespace. */
@@ -29,8 +29,25 @@ interface Worker {
     check?: Client;
 }
 
-/** A post-data step runs once the rows of `after` are in (all tables' when undefined). */
-type Item = { kind: "unit"; unit: DataUnit } | { kind: "verify"; table: DataTable; parts: DataUnit[] } | { kind: "post"; step: PostDataStep; after: string | undefined };
+/**
+ * An index step runs once the rows of its table are in (all tables' when it has none); a foreign key once both
+ * tables' rows are in and the referenced table's indexes are built, and never beside an index build or another
+ * validation on its own table (their locks conflict: the step would only wait).
+ */
+type Item =
+    | { kind: "unit"; unit: DataUnit }
+    | { kind: "verify"; table: DataTable; parts: DataUnit[] }
+    | { kind: "index"; step: PostDataStep; table: string | undefined }
+    | { kind: "foreign-key"; step: PostDataStep; table: string; references: string };
+
+/** The foreign keys copyRows adds (between two regular tables the copy loads); the others wait for the later post-data phases. */
+export function foreignKeysWithRows(catalog: Catalog, steps: PostDataStep[]): PostDataStep[] {
+    const loaded = new Set(catalog.tables.map((t) => t.dumpName));
+    return steps.filter((s) => {
+        const tables = foreignKeyTables(s);
+        return tables !== undefined && loaded.has(tables.table) && loaded.has(tables.references);
+    });
+}
 
 function displayName(t: { schema: string; name: string }): string {
     return t.schema === "public" ? t.name : `${t.schema}.${t.name}`;
@@ -38,9 +55,9 @@ function displayName(t: { schema: string; name: string }): string {
 
 /**
  * Copies every unit not yet recorded; verifies split tables once all their ranges are in; builds each table's
- * indexes and constraints (post-data `indexes` steps) once its rows are verified, on the same pool: at most
- * `concurrency` units copy at once, and index builds take up to as many more workers (pgcopydb's table jobs and
- * index jobs).
+ * indexes and constraints (post-data `indexes` steps) once its rows are verified, and adds the foreign keys between
+ * loaded tables (foreignKeysWithRows) once both sides are ready, on the same pool: at most `concurrency` units copy
+ * at once, and post-data steps take up to as many more workers (pgcopydb's table jobs and index jobs).
  */
 export async function copyRows(
     opts: ResolvedCopyOptions,
@@ -49,7 +66,7 @@ export async function copyRows(
     progress: Map<string, ProgressRecord>,
     snapshot: string,
     source: string,
-    post: { steps: PostDataStep[]; preamble: string },
+    post: { indexes: PostDataStep[]; foreignKeys: PostDataStep[]; preamble: string },
     binary: boolean,
 ): Promise<Map<string, TableReport>> {
     const hooks = opts.hooks;
@@ -72,7 +89,23 @@ export async function copyRows(
     const records = new Map<string, { rows: number; bytes: number; checksum: string; seconds: number }>();
     for (const [k, r] of progress) records.set(k, r);
     const byDumpName = new Map(catalog.tables.map((t) => [t.dumpName, tableKey(t)]));
-    for (const step of post.steps) if (!done.has(step.key)) items.push({ kind: "post", step, after: byDumpName.get(stepTable(step) ?? "") });
+    const indexesLeft = new Map<string, number>();
+    const indexesRunning = new Map<string, number>();
+    const validating = new Set<string>();
+    const count = (m: Map<string, number>, key: string | undefined, by: number): void => void (key !== undefined && m.set(key, (m.get(key) ?? 0) + by));
+    // Foreign keys first: one that can start when its table's rows are in validates before that table's index
+    // builds, so the last table's builds, which can run side by side, are what ends the copy.
+    for (const step of foreignKeysWithRows(catalog, post.foreignKeys)) {
+        const tables = foreignKeyTables(step)!;
+        if (!done.has(step.key)) items.push({ kind: "foreign-key", step: withSeparateValidation(step), table: byDumpName.get(tables.table)!, references: byDumpName.get(tables.references)! });
+    }
+    for (const step of post.indexes) {
+        if (done.has(step.key)) continue;
+        const table = byDumpName.get(stepTable(step) ?? "");
+        count(indexesLeft, table, 1);
+        // A regular table's key constraints: the unique index built beside the table's other indexes (withSeparateIndexBuild).
+        items.push({ kind: "index", step: table !== undefined ? withSeparateIndexBuild(step) : step, table });
+    }
     /** A table's rows are in (and verified) when all its units, and for split tables the verification, are recorded. */
     const tableDone = (key: string): boolean => {
         const parts = partsOf.get(key) ?? [];
@@ -83,7 +116,7 @@ export async function copyRows(
     const countOnly = (t: DataTable): boolean => !opts.verify || hooks?.rowTransform?.(t) !== undefined;
 
     await runWorkerPool(items, {
-        concurrency: post.steps.length > 0 ? opts.concurrency * 2 : opts.concurrency,
+        concurrency: items.some((i) => i.kind === "index" || i.kind === "foreign-key") ? opts.concurrency * 2 : opts.concurrency,
         setup: async (): Promise<Worker> => {
             const src = await onPg("source", undefined, () => connectSnapshot(opts.from, snapshot));
             try {
@@ -103,7 +136,19 @@ export async function copyRows(
         // Side effect on purpose: the pool takes the first item this says yes to, so counting here is exact.
         ready: (item) => {
             if (item.kind === "verify") return item.parts.every((p) => done.has(p.key));
-            if (item.kind === "post") return item.after !== undefined ? tableDone(item.after) : allData();
+            if (item.kind === "index") {
+                if (item.table === undefined) return allData();
+                if (!tableDone(item.table) || validating.has(item.table)) return false;
+                count(indexesRunning, item.table, 1);
+                return true;
+            }
+            if (item.kind === "foreign-key") {
+                const { table, references } = item;
+                if (!tableDone(table) || !tableDone(references) || (indexesLeft.get(references) ?? 0) > 0) return false;
+                if ((indexesRunning.get(table) ?? 0) > 0 || validating.has(table) || validating.has(references)) return false;
+                validating.add(table);
+                return true;
+            }
             if (copying >= opts.concurrency) return false;
             copying++;
             return true;
@@ -111,9 +156,17 @@ export async function copyRows(
         run: async (item, worker) => {
             const { dst } = worker;
             checkAborted(opts);
-            if (item.kind === "post") {
+            if (item.kind === "index") {
                 await runStep(dst, item.step, source);
                 done.add(item.step.key);
+                count(indexesRunning, item.table, -1);
+                count(indexesLeft, item.table, -1);
+                return;
+            }
+            if (item.kind === "foreign-key") {
+                await runStep(dst, item.step, source);
+                done.add(item.step.key);
+                validating.delete(item.table);
                 return;
             }
             if (item.kind === "unit") {
@@ -243,6 +296,12 @@ function skipped(t: DataTable, parts: ProgressRecord[]): TableReport {
 export async function runStep(c: Client, step: PostDataStep, source: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
         try {
+            // Its own transaction, so its locks are gone before `sql` asks for others.
+            if (step.prepare) {
+                await c.query(step.prepare).catch((err: { code?: string }) => {
+                    if (!(step.prepareMayExist && err.code === "42710")) throw err;
+                });
+            }
             await c.query("BEGIN");
             await c.query(step.sql);
             await recordProgress(c, PROGRESS_NAMESPACE, source, { tableName: step.key, sourceTable: step.label, kind: "post-data", mode: "copy", rows: 0, bytes: 0, checksum: "", seconds: 0, warnings: [] });

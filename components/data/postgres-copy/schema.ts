@@ -96,6 +96,10 @@ export interface PostDataStep {
     label: string;
     type: string;
     sql: string;
+    /** Run and committed before `sql` (a crash between the two leaves only its result). */
+    prepare?: string;
+    /** A re-run of `prepare` may find what it creates already there (duplicate_object): that is its result, not an error. */
+    prepareMayExist?: boolean;
 }
 
 /** Post-data in phases; the steps of one phase may run in parallel (phase "rest" runs in order). */
@@ -141,6 +145,56 @@ export function stepTable(step: PostDataStep): string | undefined {
         if (m) return m[1];
     }
     return undefined;
+}
+
+const COLUMN = String.raw`(?:"(?:[^"]|"")*"|[^\s(),".]+)`;
+const KEY_CONSTRAINT = new RegExp(String.raw`^ALTER TABLE ONLY (${QUALIFIED})\s+ADD CONSTRAINT (${IDENT}) (PRIMARY KEY|UNIQUE) (\(${COLUMN}(?:, ${COLUMN})*\));(?=\n|$)`);
+
+/**
+ * A plain primary key or unique constraint on a regular table, built as its unique index first (`CREATE UNIQUE
+ * INDEX`, a SHARE lock: it builds beside the table's other indexes) and then made the constraint with `ADD
+ * CONSTRAINT … USING INDEX` (no build). `ADD CONSTRAINT … PRIMARY KEY (…)` builds under an ACCESS EXCLUSIVE lock,
+ * which made every other index of its table wait for it, one core idle. Other forms (DEFERRABLE, INCLUDE, WITH,
+ * NULLS NOT DISTINCT, partitioned tables, which take no USING INDEX) are left as they are; the result is the same
+ * constraint and index, under the same names.
+ */
+export function withSeparateIndexBuild(step: PostDataStep): PostDataStep {
+    const m = step.type === "CONSTRAINT" ? KEY_CONSTRAINT.exec(step.sql) : null;
+    if (!m) return step;
+    const [statement, table, name, kind, columns] = m;
+    const rest = step.sql.slice(statement.length);
+    return {
+        ...step,
+        prepare: `CREATE UNIQUE INDEX IF NOT EXISTS ${name} ON ${table} USING btree ${columns};`,
+        sql: `ALTER TABLE ONLY ${table}\n    ADD CONSTRAINT ${name} ${kind} USING INDEX ${name};${rest}`,
+    };
+}
+
+const FOREIGN_KEY = new RegExp(String.raw`^ALTER TABLE ONLY (${QUALIFIED})\s+ADD CONSTRAINT (${IDENT}) FOREIGN KEY \(${COLUMN}(?:, ${COLUMN})*\) REFERENCES (${QUALIFIED})\(${COLUMN}(?:, ${COLUMN})*\)([^;"]*);(?=\n|$)`);
+
+/** A foreign key between two tables as pg_dump prints it for regular tables: the referencing and referenced tables' names. */
+export function foreignKeyTables(step: PostDataStep): { table: string; references: string } | undefined {
+    const m = step.type === "FK CONSTRAINT" ? FOREIGN_KEY.exec(step.sql) : null;
+    return m ? { table: m[1], references: m[3] } : undefined;
+}
+
+/**
+ * A foreign key added NOT VALID first (catalog work only, committed: its SHARE ROW EXCLUSIVE locks on both tables
+ * last an instant), then validated (`VALIDATE CONSTRAINT`, which locks the referenced table only in ROW SHARE mode),
+ * so two foreign keys to one table validate at the same time instead of one after the other. The result is the same
+ * validated constraint. A re-run after a crash between the two finds the constraint there (runStep skips the add).
+ * Keys the source holds NOT VALID stay as they are.
+ */
+export function withSeparateValidation(step: PostDataStep): PostDataStep {
+    const m = step.type === "FK CONSTRAINT" ? FOREIGN_KEY.exec(step.sql) : null;
+    if (!m || /\bNOT VALID\b/.test(m[4])) return step;
+    const [statement, table, name] = m;
+    return {
+        ...step,
+        prepare: `${statement.slice(0, -1)} NOT VALID;`,
+        prepareMayExist: true,
+        sql: `ALTER TABLE ONLY ${table} VALIDATE CONSTRAINT ${name};${step.sql.slice(statement.length)}`,
+    };
 }
 
 /** Pre-data entries that may fail on a managed target without changing the data (reported as warnings). */
