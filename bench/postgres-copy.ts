@@ -8,7 +8,8 @@
 //
 // Dataset (--scale 1): 1,300,000 rows in three tables — accounts 100k, events 900k (small rows), documents 300k
 // (~0.5 KiB bodies: most of the bytes) — with primary keys, 3 secondary indexes, 2 foreign keys and an identity.
-// Every run starts from an empty target database and ends with indexes, constraints and sequences in place.
+// Every run starts from an empty target database and ends with indexes, constraints and sequences in place; between
+// runs the target database is dropped and both servers checkpoint, so no contender pays for the previous one's writes.
 // herokuenv runs the engine compiled from the working tree's sources (components/**/*.ts transpiled into a scratch
 // directory first: dist/ may be stale or being rebuilt), so no TypeScript compiler runs inside the timed process.
 // --baseline DIR adds the verified copy built from another tree's components/ (e.g. a checkout of HEAD), to A/B a change.
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
         const source = await a.createDatabase("bench_source");
         await run(psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", datasetSql(scale), source]);
         await run(psql, ["-X", "-q", "-c", "VACUUM ANALYZE", source]);
+        await run(psql, ["-X", "-q", "-c", "CHECKPOINT", source]);
         const stats = (await run(psql, ["-X", "-At", "-c", "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM documents) + (SELECT count(*) FROM events), pg_database_size(current_database()), pg_total_relation_size('documents'), pg_relation_size('documents') + pg_relation_size('events') + pg_relation_size('accounts')", source])).trim().split("|").map(Number);
         const [rows, dbBytes, docBytes, heapBytes] = stats;
         const base = b.url.replace(/\/[^/]*$/, "");
@@ -223,6 +225,8 @@ async function main(): Promise<void> {
                 results.get(c.name)!.push(m);
                 process.stderr.write(`run ${r + 1}: ${c.name}: ${m.seconds.toFixed(2)} s, ${m.cpuSeconds.toFixed(2)} CPU s, ${(m.peakRssKb / 1024).toFixed(0)} MiB\n`);
                 await run(psql, ["-X", "-q", "-c", `DROP DATABASE bench_target_${targetN}`, `${base}/postgres`]);
+                // Settle: the dirty buffers and WAL a contender leaves are written now, not during the next contender's run.
+                await Promise.all([a.url, b.url].map((url) => run(psql, ["-X", "-q", "-c", "CHECKPOINT", url])));
             }
         }
         fs.rmSync(dumpDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // (`herokuenv migrate-db`), the MySqlToPostgres resource (`check`) and the engine (`migrate`) all use, so each rejects
 // the same values with the same words. Pure: no I/O.
 import { checkPostgresUrl } from "./pg-target";
-import { parseMySqlUrl } from "./mysql-source";
+import { parseMySqlUrl } from "./mysql-url";
 import type { ColumnOverride } from "./plan";
 import type { Coercion, MigrationEvent, SchemaMode } from "./types";
 

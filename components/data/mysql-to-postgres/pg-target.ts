@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { Client } from "pg";
 import { qualify, quoteIdent, quoteLiteral } from "./identifiers";
-import { parseMySqlUrl, type MySqlLocation } from "./mysql-source";
+import { parseMySqlUrl, type MySqlLocation } from "./mysql-url";
 import { parsePgType } from "./type-mapping";
 import type { MigrationWarning, TargetTable } from "./types";
 
