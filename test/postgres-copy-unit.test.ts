@@ -1,7 +1,7 @@
 // The copy engine's pure parts: COPY text rows ↔ Row, pg_dump's text split into entries and post-data phases, the
 // ctid range plan, checksum sums of ranges, and the target guards' decisions.
 import * as assert from "node:assert/strict";
-import { sumDigest } from "../components/data/postgres-copy/copy";
+import { RawCopyOut, sumDigest } from "../components/data/postgres-copy/copy";
 import { targetRefusal } from "../components/data/postgres-copy/guards";
 import { addDigests, EMPTY_DIGEST, planUnits, rangeCondition } from "../components/data/postgres-copy/ranges";
 import { decodeRow, encodeRow } from "../components/data/postgres-copy/row-codec";
@@ -75,6 +75,55 @@ describe("copy-db engine, pure parts", () => {
         const partitioned = step("ALTER TABLE public.p\n    ADD CONSTRAINT p_b_fkey FOREIGN KEY (b) REFERENCES public.b(id);");
         assert.equal(withSeparateValidation(partitioned).prepare, undefined);
         assert.equal(foreignKeyTables(partitioned), undefined);
+    });
+
+    it("forwards exactly the CopyData messages of a COPY TO, however the socket cuts them, and hands the rest back to pg", async () => {
+        const message = (code: string, body: Buffer): Buffer => {
+            const head = Buffer.alloc(5);
+            head.write(code, 0, "latin1");
+            head.writeUInt32BE(body.length + 4, 1);
+            return Buffer.concat([head, body]);
+        };
+        const rows = [Buffer.from("1\tone\n"), Buffer.alloc(300, "x"), Buffer.from("3\t\\N\n"), Buffer.from("")];
+        const copyData = rows.map((r) => message("d", r));
+        const tail = Buffer.concat([message("c", Buffer.alloc(0)), message("C", Buffer.from("COPY 4\0")), message("Z", Buffer.from("I"))]);
+        // A NoticeResponse between rows is dropped; the CopyOutResponse before them too.
+        const wire = Buffer.concat([message("H", Buffer.from([0, 0, 2, 0, 0, 0, 0])), copyData[0], copyData[1], message("N", Buffer.from("Snotice\0\0")), copyData[2], copyData[3], tail]);
+        for (const size of [1, 2, 3, 4, 5, 6, 7, 11, 64, wire.length]) {
+            const chunks: Buffer[] = [];
+            for (let i = 0; i < wire.length; i += size) chunks.push(Buffer.from(wire.subarray(i, i + size)));
+            const handedBack: Buffer[] = [];
+            let onReadable: () => void = () => undefined;
+            const socket = {
+                listeners: () => [(b: Buffer) => handedBack.push(b)],
+                removeListener: () => socket,
+                pause: () => socket,
+                resume: () => socket,
+                on: (event: string, f: (b: Buffer) => void) => {
+                    if (event === "readable") onReadable = f as () => void;
+                    else if (event === "data") socket.listeners = () => [f];
+                    return socket;
+                },
+                read: (): Buffer | null => chunks.shift() ?? null,
+            };
+            const out = new RawCopyOut("COPY t TO STDOUT", false);
+            const forwarded: Buffer[] = [];
+            out.on("data", (b: Buffer) => forwarded.push(Buffer.from(b)));
+            const ended = new Promise((resolve) => out.on("end", resolve));
+            out.submit({ stream: socket, query: () => undefined } as never);
+            for (let k = 0; k < 5 && chunks.length > 0; k++) {
+                onReadable();
+                await new Promise((resolve) => setImmediate(resolve));
+            }
+            out.handleCommandComplete({ text: "COPY 4" });
+            out.handleReadyForQuery();
+            await ended;
+            assert.deepEqual(Buffer.concat(forwarded), Buffer.concat(copyData), `chunks of ${size}`);
+            assert.equal(out.rows, 4);
+            assert.equal(out.bytes, rows.reduce((n, r) => n + r.length, 0));
+            assert.deepEqual(Buffer.concat(handedBack), tail.subarray(0, Buffer.concat(handedBack).length), `pg gets the messages from CopyDone on (chunks of ${size})`);
+            assert.equal(Buffer.concat(handedBack).subarray(0, 1).toString(), "c");
+        }
     });
 
     it("splits large tables into ctid ranges, largest units first; the last range is open-ended", () => {

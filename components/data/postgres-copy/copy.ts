@@ -204,6 +204,16 @@ export class RawCopyOut extends Readable implements Submittable {
             }
             // A message boundary.
             const code = chunk[i];
+            if (code === COPY_DATA && i + 5 <= n) {
+                // The common case, a whole header in this chunk: read the length at once, skip the body.
+                if (segment < 0) segment = i;
+                this.forward = true;
+                this.messages++;
+                this.remaining = chunk.readUInt32BE(i + 1) - 4;
+                this.bytes += this.remaining;
+                i += 5;
+                continue;
+            }
             if (code === COPY_DATA) {
                 if (segment < 0) segment = i;
                 this.forward = true;
