@@ -11,7 +11,8 @@
 // Every run starts from an empty target database and ends with indexes, constraints and sequences in place; between
 // runs the target database is dropped and both servers checkpoint, so no contender pays for the previous one's writes.
 // herokuenv runs the engine compiled from the working tree's sources (components/**/*.ts transpiled into a scratch
-// directory first: dist/ may be stale or being rebuilt), so no TypeScript compiler runs inside the timed process.
+// directory first: dist/ may be stale or being rebuilt), so no TypeScript compiler runs inside the timed process, with
+// the Node flags of bin/herokuenv's #! line (as `herokuenv copy-db` runs).
 // --baseline DIR adds the verified copy built from another tree's components/ (e.g. a checkout of HEAD), to A/B a change.
 // --variant adds herokuenv contenders with other copy() options (e.g. the split threshold) to the same rotation.
 // The scrubbed, 10%-sampled seed (the scrub module's parseRules/scrubHooks/scrubFingerprint, as `copy-db --rules`) runs
@@ -154,7 +155,9 @@ async function main(): Promise<void> {
             rules = path.join(build, "bench-rules.yaml");
             fs.writeFileSync(rules, BENCH_RULES);
         }
-        const nodeArgs: string[] = [];
+        // The Node flags `herokuenv copy-db` runs with (bin/herokuenv's #! line), so memory is measured as users see it.
+        const shebang = fs.readFileSync(path.join(root, "bin", "herokuenv"), "utf8").split("\n")[0];
+        const nodeArgs = shebang.replace(/^#!\/usr\/bin\/env -S node\s*/, "").split(/\s+/).filter((a) => a.startsWith("--"));
         const baseline = arg("baseline", "");
         const baselineBuild = baseline ? fs.mkdtempSync(path.join(os.tmpdir(), "herokuenv-bench-baseline-")) : "";
         if (baseline) transpileComponents(baseline, baselineBuild);
