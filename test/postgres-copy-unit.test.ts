@@ -95,7 +95,7 @@ describe("copy-db engine, pure parts", () => {
             const handedBack: Buffer[] = [];
             let onReadable: () => void = () => undefined;
             const socket = {
-                listeners: () => [(b: Buffer) => handedBack.push(b)],
+                listeners: (): Array<(b: Buffer) => void> => [(b: Buffer): void => void handedBack.push(b)],
                 removeListener: () => socket,
                 pause: () => socket,
                 resume: () => socket,
