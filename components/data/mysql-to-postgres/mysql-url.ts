@@ -1,4 +1,5 @@
 // A MySQL/MariaDB connection URL, parsed (no driver needed: the PostgreSQL side and option checks use it too).
+import { parseConnectionUrl } from "../shared/url";
 
 export interface MySqlLocation {
     host: string;
@@ -12,13 +13,7 @@ export interface MySqlLocation {
 
 /** Parses mysql://user:pass@host:port/db[?socket=/path&ssl=true]. */
 export function parseMySqlUrl(url: string): MySqlLocation {
-    let u: URL;
-    try {
-        u = new URL(url);
-    } catch {
-        throw new Error("the source is not a valid mysql:// URL");
-    }
-    if (u.protocol !== "mysql:" && u.protocol !== "mariadb:") throw new Error(`the source URL must start with mysql:// (got ${u.protocol}//)`);
+    const u = parseConnectionUrl(url, "source", "mysql", ["mysql:", "mariadb:"]);
     const database = decodeURIComponent(u.pathname.replace(/^\//, ""));
     if (database === "") throw new Error("the source URL names no database (mysql://user@host/DATABASE)");
     return {

@@ -1,6 +1,7 @@
 // The PostgreSQL side: connections, the target catalog (existing mode), the progress table and sequences.
 import { createHash } from "node:crypto";
 import { Client } from "pg";
+import { parseConnectionUrl } from "../shared/url";
 import { qualify, quoteIdent, quoteLiteral } from "./identifiers";
 import { parseMySqlUrl, type MySqlLocation } from "./mysql-url";
 import { parsePgType } from "./type-mapping";
@@ -13,13 +14,7 @@ const PROGRESS = qualify(PROGRESS_SCHEMA, PROGRESS_TABLE);
 
 /** Validates a postgres:// URL without echoing it. */
 export function checkPostgresUrl(url: string): void {
-    let u: URL;
-    try {
-        u = new URL(url);
-    } catch {
-        throw new Error("the target is not a valid postgres:// URL");
-    }
-    if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") throw new Error(`the target URL must start with postgres:// (got ${u.protocol}//)`);
+    parseConnectionUrl(url, "target", "postgres", ["postgres:", "postgresql:"]);
 }
 
 /** Opens a session with the output formats the verification relies on. */
