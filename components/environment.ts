@@ -128,6 +128,11 @@ export class Environment extends pulumi.ComponentResource {
         if (s.copySource !== undefined && (s.kind === "staging" || s.seed?.secret !== undefined)) {
             const source = s.copySource;
             const scrubbed = s.kind === "sandbox";
+            const filesSource = `s3://${source.filesBucket}/${source.filesLocation}`;
+            const filesDestination = pulumi.interpolate`s3://${this.storage.filesBucket.bucket}/${s.storage.filesLocation}`;
+            // Seed rules naming the columns that hold file keys: the sandbox gets only the files its sampled rows
+            // name, copied by the DatabaseCopy once those rows are in (instead of a FileSync of every file).
+            const sampledFiles = scrubbed && s.seed?.rules.files !== undefined;
             this.dataCopy = new DatabaseCopy(`${name}-data-copy`, {
                 sourceApp: source.appName,
                 targetApp: this.app.appId,
@@ -137,16 +142,19 @@ export class Environment extends pulumi.ComponentResource {
                 targetStack: s.stack,
                 ...(scrubbed && s.seed ? { rules: s.seed.rules, ...(s.seed.secret ? { seed: s.seed.secret } : {}) } : {}),
                 ...(s.dataRefresh !== undefined ? { refreshToken: s.dataRefresh } : {}),
-            }, { parent: this, dependsOn: [marker] });
+                ...(sampledFiles ? { files: filesDestination.apply((destination) => ({ source: filesSource, destination, region: s.storage.region })) } : {}),
+            }, { parent: this, dependsOn: sampledFiles ? [marker, this.storage] : [marker] });
             // User files, bucket to bucket (server-side CopyObject), with the operator's AWS credentials: the
             // environment's own IAM user may not read the source's bucket.
-            new FileSync(`${name}-files-copy`, {
-                source: `s3://${source.filesBucket}/${source.filesLocation}`,
-                destination: pulumi.interpolate`s3://${this.storage.filesBucket.bucket}/${s.storage.filesLocation}`,
-                region: s.storage.region,
-                // Copied on creation and on each dataRefresh, not re-listed by every preview.
-                fingerprint: `environment-copy:${s.dataRefresh ?? "initial"}`,
-            }, { parent: this, dependsOn: [this.storage] });
+            if (!sampledFiles) {
+                new FileSync(`${name}-files-copy`, {
+                    source: filesSource,
+                    destination: filesDestination,
+                    region: s.storage.region,
+                    // Copied on creation and on each dataRefresh, not re-listed by every preview.
+                    fingerprint: `environment-copy:${s.dataRefresh ?? "initial"}`,
+                }, { parent: this, dependsOn: [this.storage] });
+            }
         } else if (s.kind === "sandbox") {
             pulumi.log.warn(
                 s.seed === undefined

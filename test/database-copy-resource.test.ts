@@ -11,7 +11,8 @@ import { EnvironmentMarker } from "../components/data/postgres-copy/environment-
 import { DatabaseCopy } from "../components/data/postgres-copy/resource";
 import { startHerokuDouble, type HerokuDouble } from "./heroku-double";
 import { ProviderHost, serializeProvider, type ProviderError } from "./helpers/provider-host";
-import { startPostgres, type PostgresServer } from "./helpers/servers";
+import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { startPostgres, startS3rver, type PostgresServer, type S3Server } from "./helpers/servers";
 
 const SCRUB = path.join(__dirname, "fixtures", "scrub");
 const SEED = "a-team-seed-of-at-least-16-chars";
@@ -30,6 +31,7 @@ describe("DatabaseCopy and EnvironmentMarker in a fresh provider host @servers",
     this.timeout(180_000);
     let pg: PostgresServer;
     let double: HerokuDouble;
+    let s3: S3Server;
     let copyHost: ProviderHost;
     let markerHost: ProviderHost;
     const apps: Record<string, string> = {};
@@ -44,10 +46,11 @@ describe("DatabaseCopy and EnvironmentMarker in a fresh provider host @servers",
     }
 
     before(async function () {
-        [pg, double] = await Promise.all([startPostgres(), startHerokuDouble()]);
+        [pg, double, s3] = await Promise.all([startPostgres(), startHerokuDouble(), startS3rver()]);
         const config = { "heroku:apiKey": double.token, "heroku:apiUrl": double.url };
         const { provider } = await serializeProvider(() => new DatabaseCopy("copy", { sourceApp: "a", targetApp: "b", targetKind: "staging", targetStack: "staging" }));
-        copyHost = await ProviderHost.start(provider, { config });
+        // The sampled files are copied with the usual AWS credentials (the operator's), here s3rver's.
+        copyHost = await ProviderHost.start(provider, { config, env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey } });
         const marker = await serializeProvider(() => new EnvironmentMarker("marker", { app: "a", configVar: "DATABASE_URL", kind: "production", stack: "production" }));
         markerHost = await ProviderHost.start(marker.provider, { config });
     });
@@ -56,6 +59,7 @@ describe("DatabaseCopy and EnvironmentMarker in a fresh provider host @servers",
         await markerHost?.stop();
         await double?.stop();
         await pg?.stop();
+        await s3?.stop();
     });
 
     const check = (news: Record<string, unknown>) => copyHost.call<{ inputs: Record<string, unknown>; failures: { property: string; reason: string }[] }>("check", {}, news);
@@ -116,5 +120,33 @@ describe("DatabaseCopy and EnvironmentMarker in a fresh provider host @servers",
         // The seed is kept only as the `seed` output, which the resource marks secret (encrypted in the state).
         assert.equal(JSON.stringify({ ...created.outs, seed: undefined }).includes(SEED), false);
         assert.equal(copyHost.stderr.includes(SEED), false);
+    });
+
+    it("copies into a sandbox only the user files its sampled rows name (files.keys), server-side, and counts the missing ones", async function () {
+        const staging = await app("site-staging-bob-src", "files_source", `CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, avatar_key text);
+            INSERT INTO users SELECT g, 'user' || g || '@example.com', CASE WHEN g % 10 <> 0 THEN '/avatars/' || g || '.png' END FROM generate_series(1, 60) g;`);
+        const sandbox = await app("site-staging-bob", "files_sandbox");
+        await markerHost.call("create", { app: sandbox, configVar: "DATABASE_URL", kind: "sandbox", stack: "mini-bob" });
+        await Promise.all(["staging-files", "bob-files"].map((b) => s3.createBucket(b)));
+        const client = s3.s3Client();
+        // Every avatar but user 7's is in staging's bucket, and one file no row names.
+        for (let id = 1; id <= 60; id++) if (id % 10 !== 0 && id !== 7) await client.send(new PutObjectCommand({ Bucket: "staging-files", Key: `files/avatars/${id}.png`, Body: `png ${id}` }));
+        await client.send(new PutObjectCommand({ Bucket: "staging-files", Key: "files/orphan.png", Body: "nobody's" }));
+        const rules = { tables: { users: { sample: "50%", columns: { email: "fake:email", avatar_key: "keep" } } }, files: { keys: ["users.avatar_key"] } };
+        const files = { source: "s3://staging-files/files", destination: "s3://bob-files/files", endpoint: s3.endpoint, forcePathStyle: true, region: s3.region };
+        const { inputs, failures } = await check({ sourceApp: staging, targetApp: sandbox, targetKind: "sandbox", targetStack: "mini-bob", rules, seed: SEED, files });
+        assert.deepEqual(failures, []);
+        const created = await copyHost.call<{ outs: Record<string, unknown> }>("create", inputs);
+        const named = (await query<{ k: string }>(apps["site-staging-bob"], "SELECT substr(avatar_key, 2) AS k FROM users WHERE avatar_key IS NOT NULL")).map((r) => `files/${r.k}`);
+        const listed = await client.send(new ListObjectsV2Command({ Bucket: "bob-files", Prefix: "files/" }));
+        const keys = (listed.Contents ?? []).map((o) => o.Key as string).filter((k) => !k.includes(".herokuenv"));
+        const expected = named.filter((k) => k !== "files/avatars/7.png").sort();
+        assert.ok(expected.length > 5 && expected.length < 50, `a sample: ${expected.length} of 54 avatars`);
+        assert.deepEqual(keys.sort(), expected);
+        assert.equal(created.outs.filesCopied, expected.length);
+        assert.equal(created.outs.filesNotFound, named.length - expected.length);
+        // Rules that name no file columns cannot take `files`.
+        const plain = { tables: rules.tables };
+        assert.match((await check({ sourceApp: staging, targetApp: sandbox, targetKind: "sandbox", targetStack: "mini-bob", rules: plain, seed: SEED, files })).failures[0].reason, /name the columns that hold the file keys/);
     });
 });

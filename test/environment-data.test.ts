@@ -1,7 +1,7 @@
 // Each environment's data under mocks: every database carries its environment marker; staging copies production
 // (database and user files), a sandbox a scrubbed, sampled copy of staging; production is never a copy's target.
 import * as assert from "node:assert/strict";
-import { fakeSecret, isSecretValue, resource, runStackFile, unwrap, type ProgramRun } from "./helpers/pulumi-program";
+import { fakeSecret, isSecretValue, readStackFile, resource, runStackFile, unwrap, type ProgramRun } from "./helpers/pulumi-program";
 
 const COPY = "pulumi-nodejs:dynamic/herokuenv:data.DatabaseCopy";
 const SYNC = "pulumi-nodejs:dynamic/herokuenv:data.FileSync";
@@ -41,6 +41,20 @@ describe("environment data under mocks", function () {
         assert.equal(unwrap(copy.seed), fakeSecret("herokuenv:seed.secret"));
         const files = resource(runs["mini-alice"], SYNC, "site-files-copy").inputs;
         assert.deepEqual([files.source, unwrap(files.destination)], ["s3://sendhub-staging-files/files", "s3://sendhub-staging-alice-files/files"]);
+    });
+
+    it("with files.keys in the seed, a sandbox's DatabaseCopy copies only the files its sampled rows name, instead of a FileSync of all", async function () {
+        const own = readStackFile("mini-alice")["herokuenv:seed"] as Record<string, unknown>;
+        const run = await runStackFile("mini-alice", { "herokuenv:seed": { ...own, files: { keys: ["auth_user.photo_key"] } } });
+        assert.equal(run.error, undefined, run.error?.message);
+        const copy = resource(run, COPY, "site-data-copy");
+        assert.deepEqual((copy.inputs.rules as { files: unknown }).files, { keys: ["auth_user.photo_key"] });
+        assert.deepEqual(unwrap(copy.inputs.files), { source: "s3://sendhub-staging-files/files", destination: "s3://sendhub-staging-alice-files/files", region: "us-east-1" });
+        assert.ok(copy.dependencies.some((u) => u.endsWith("::site-storage-files")), "the sandbox's bucket exists first");
+        assert.equal(run.resources.some((r) => r.type === SYNC && r.name === "site-files-copy"), false);
+        // A scrubbed key column could not name staging's files: refused with the rule to change.
+        const bad = await runStackFile("mini-alice", { "herokuenv:seed": { ...own, files: { keys: ["auth_user.email"] } } });
+        assert.match(bad.error?.message ?? "", /files\.keys\.auth_user\.email: the column is scrubbed \(fake:email\)/);
     });
 
     it("never declares a copy into production, and refuses copy settings in production's config", async function () {

@@ -239,6 +239,26 @@ describe("file sync engine @servers", () => {
         await assert.rejects(sync(`s3://${staging}/files/`, `s3://${staging}/files/sub/`), /overlap/);
     });
 
+    it("copies only the keys asked for (a sampled sandbox's files) and counts the ones the source lacks; not for local sources", async () => {
+        const root = dir();
+        writeTree(root, { "u/1/avatar.png": "one", "u/2/avatar.png": "two", "docs/3.pdf": "three", "docs/4.pdf": "four" });
+        const staging = await bucket();
+        const sandbox = await bucket();
+        await sync(root, `s3://${staging}/files/`);
+        sent.reset();
+        const copy = await sync(`s3://${staging}/files/`, `s3://${sandbox}/files/`, { onlyKeys: new Set(["u/2/avatar.png", "docs/3.pdf", "docs/gone.pdf"]) });
+        assert.equal(copy.uploaded, 2);
+        assert.equal(copy.files, 2);
+        assert.equal(copy.notFound, 1);
+        assert.equal(sent.counts.get("CopyObject"), 2);
+        assert.deepEqual((await listKeys(client, sandbox)).filter((k) => k !== MANIFEST), ["files/docs/3.pdf", "files/u/2/avatar.png"]);
+        // A re-run with another sample: the new key is copied, the old ones stay (nothing is deleted without deleteExtraneous).
+        const again = await sync(`s3://${staging}/files/`, `s3://${sandbox}/files/`, { onlyKeys: new Set(["u/1/avatar.png", "docs/3.pdf"]) });
+        assert.equal(again.uploaded, 1);
+        assert.equal(again.skipped, 1);
+        await assert.rejects(sync(root, `s3://${sandbox}/files/`, { onlyKeys: new Set(["x"]) }), /onlyKeys picks objects of an s3:\/\/ source/);
+    });
+
     it("deletes objects the source lacks only when asked, never the manifest", async () => {
         const root = dir();
         writeTree(root, { "keep.txt": "keep" });

@@ -11,6 +11,7 @@ import { parseJson, pathCovered, stringifyJson, transformJson } from "../compone
 import { classifyName, classifyValue, classifyValues, formatFindings } from "../components/data/scrub/pii";
 import { planColumns } from "../components/data/scrub/plan";
 import { parseJsonPath, type JsonPathRule } from "../components/data/scrub/rules";
+import { fileKeyProblems, fileKeysSql, normalizeFileKey } from "../components/data/scrub/files";
 import { stronglyConnected } from "../components/data/shared/graph";
 import { Closure, keyId, planSampling, rowText } from "../components/data/scrub/sampling";
 import { Evidence, FingerprintSet } from "../components/data/scrub/scan";
@@ -106,6 +107,22 @@ describe("scrub rules format", () => {
         assert.match(text, /^14 tables\.events\.sample: an SQL condition cannot contain `;`/m);
         assert.match(text, /^17 tables\.logs\.columns\.at: fake:name takes no argument/m);
         assert.equal(problems.length, 10);
+    });
+
+    it("files.keys: the columns that name user files, each kept as it is; every mistake named with its line", () => {
+        const rules = parseRules(["tables:", "  users:", "    sample: 10%", "    columns:", "      avatar_key: keep", "files:", "  keys:", "    - users.avatar_key", "    - billing.invoices.pdf_key", ""].join("\n"), "seed.yaml");
+        assert.deepEqual(rules.files?.keys.map(({ schema, table, column }) => `${schema}.${table}.${column}`), ["public.users.avatar_key", "billing.invoices.pdf_key"]);
+        assert.equal(parseRules("tables:\n  users:\n    sample: 10%\n").files, undefined);
+        const text = ["tables:", "  users:", "    columns:", "      avatar_key: hash", "files:", "  keys:", "    - users.avatar_key", "    - nodot", "    - a.b.c.d", "  extra: 1", ""].join("\n");
+        assert.throws(() => parseRules(text, "seed.yaml"), (e: RulesError) => {
+            assert.match(e.message, /seed\.yaml:7: files\.keys\.users\.avatar_key: the column is scrubbed \(hash\).*make it `avatar_key: keep`/);
+            assert.match(e.message, /seed\.yaml:8: files\.keys\.nodot: not a column; write `table\.column`/);
+            assert.match(e.message, /seed\.yaml:9: files\.keys\.a\.b\.c\.d: not a column/);
+            assert.match(e.message, /seed\.yaml:10: files\.extra: unknown key/);
+            return true;
+        });
+        assert.throws(() => parseRules("tables:\n  users:\n    sample: 10%\nfiles:\n  keys: []\n"), /files\.keys: must list at least one column/);
+        assert.throws(() => parseRules("tables:\n  users:\n    sample: 10%\nfiles: users.avatar_key\n"), /files: must be a mapping with one key, `keys:`/);
     });
 
     it("rejects invalid YAML, duplicate tables and empty documents with a line", () => {
@@ -299,6 +316,15 @@ describe("scrub rules against a catalog", () => {
         foreignKeys: [{ name: "orders_user_email_fkey", columns: ["user_email"], references: { schema: "public", name: "users" }, referencedColumns: ["email"] }],
     });
     const catalog: SourceCatalog = { tables: [users, orders] };
+
+    it("files.keys names a table and column the source has, or the copy stops before anything is written", () => {
+        const rules = parseRules("tables:\n  users:\n    sample: 10%\nfiles:\n  keys:\n    - users.email\n    - users.avatar\n    - attachments.key\n", "seed.yaml");
+        const problems = fileKeyProblems(rules, [users, orders]);
+        assert.deepEqual(problems.map((p) => `${p.line}: ${p.where}: ${p.message.split(" (")[0]}`), ["7: files.keys.users.avatar: users has no column avatar", "8: files.keys.attachments.key: the source has no table attachments"]);
+        // Read back from the sandbox: distinct non-empty keys, a leading "/" not part of the object key.
+        assert.equal(fileKeysSql(rules.files!.keys[0]), `SELECT DISTINCT "email"::text AS key FROM "public"."users" WHERE "email" IS NOT NULL AND "email"::text <> ''`);
+        assert.equal(normalizeFileKey("//avatars/1.png"), "avatars/1.png");
+    });
 
     it("names unknown tables and columns, misfit types, null on NOT NULL and FK sides with different rules", () => {
         const rules = parseRules(

@@ -63,6 +63,12 @@ export interface SyncOptions {
      * rewritten; the FileSync resource relies on it for refresh and delete. Default false.
      */
     checkManifest?: boolean;
+    /**
+     * s3:// sources only: copy just these keys (relative to the source prefix), e.g. the files a sampled sandbox's
+     * rows name; the other source objects are neither copied nor counted. Keys the source lacks are counted in
+     * the summary's `notFound`.
+     */
+    onlyKeys?: ReadonlySet<string>;
     /** Called for every HTTP request sent to S3 (retries included), e.g. ("PutObject", key). */
     onRequest?: (operation: string, key?: string) => void;
     /**
@@ -95,6 +101,8 @@ export interface SyncSummary {
     durationMs: number;
     dryRun: boolean;
     manifestWritten: boolean;
+    /** With onlyKeys: the keys asked for that the source does not have. */
+    notFound?: number;
     /** Dry runs only: what a real run would transfer and delete. */
     plannedUploads?: PlannedUpload[];
     plannedDeletes?: string[];
@@ -122,6 +130,7 @@ export async function syncFiles(options: SyncOptions): Promise<SyncSummary> {
     const destination = parseLocation(options.destination, "destination");
     const sourceLocation = isS3Url(options.source) ? parseLocation(options.source, "source") : undefined;
     const sourceKind = await sourceKindOf(options.source);
+    if (options.onlyKeys !== undefined && sourceKind !== "bucket") throw fileSyncError("usage", `onlyKeys picks objects of an s3:// source; ${options.source} is a ${sourceKind}`);
 
     const agents = createHttpAgents(concurrency + MULTIPART_UPLOADS_AT_ONCE * PART_QUEUE);
     const client = options.client ?? createS3Client(options.connection ?? {}, agents);
@@ -154,6 +163,7 @@ export async function syncFiles(options: SyncOptions): Promise<SyncSummary> {
         report: () => options.onProgress?.(progress),
         direct: options.directPut === false ? undefined : { put: new DirectPut({ client, ...agents }), addressOf: addresses.addressOf },
         onRequest,
+        ...(options.onlyKeys !== undefined ? { only: { keys: options.onlyKeys, found: 0 } } : {}),
     };
 
     try {
@@ -186,6 +196,7 @@ export async function syncFiles(options: SyncOptions): Promise<SyncSummary> {
             durationMs: Date.now() - started,
             dryRun: run.dryRun,
             manifestWritten,
+            ...(run.only ? { notFound: run.only.keys.size - run.only.found } : {}),
             ...(run.dryRun ? { plannedUploads: [...run.planned].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), plannedDeletes: deleting } : {}),
         };
     } catch (error) {

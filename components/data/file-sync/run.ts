@@ -51,6 +51,8 @@ export interface Run {
     /** The lean PUT path and the bucket addresses it needs; undefined when the SDK is to be used. */
     direct?: { put: DirectPut; addressOf: (bucket: string) => BucketAddress | undefined };
     onRequest: (operation: string, key?: string) => void;
+    /** Only these keys (relative to the source location) are copied; the others are left alone. */
+    only?: { keys: ReadonlySet<string>; found: number };
 }
 
 type Decided = { upload: false; etag: string } | { upload: true; reason: UploadReason };

@@ -193,9 +193,12 @@ export async function syncBucket(run: Run, source: S3Location): Promise<Set<stri
             body ? parseManifest(source.prefix, body) : new Map<string, KnownObject>(),
         ));
 
+    const only = run.only;
     const entries = [...sourceListing.values()]
         .filter((object) => !isManifestKey(object.key))
+        .filter((object) => only === undefined || only.keys.has(object.key.slice(source.prefix.length)))
         .map((object) => ({ object, label: `s3://${source.bucket}/${object.key}`, size: object.size, key: joinKey(run.destination.prefix, object.key.slice(source.prefix.length)) }));
+    if (only) only.found = entries.length;
     const keys = beginTransfers(run, formatS3Url(source), entries);
 
     const sourceMd5 = async (object: ListedObject): Promise<string> => {

@@ -10,7 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { databaseUrlOfApp } from "../../heroku/config-var-url";
 import { configureConnection, type HerokuConnection } from "../../heroku/provider";
 import { packageProvider } from "../../package-provider";
-import { scrubFingerprint, scrubHooks, validateSeedConfig } from "../scrub";
+import { syncFiles, type SyncSummary } from "../file-sync/engine";
+import { readFileKeys, scrubFingerprint, scrubHooks, validateSeedConfig } from "../scrub";
 import { copy } from "./engine";
 import { markEnvironment, type EnvironmentKind } from "./guards";
 
@@ -36,6 +37,20 @@ export interface DatabaseCopyArgs {
     serverSide?: pulumi.Input<boolean>;
     /** A new value copies again (replacing the target's data). */
     refreshToken?: pulumi.Input<string>;
+    /**
+     * With rules that list `files.keys`: after the copy, the user files the target's (sampled) rows name are copied
+     * bucket to bucket (server-side CopyObject, the usual AWS credentials), and only those.
+     */
+    files?: pulumi.Input<DatabaseCopyFiles>;
+}
+
+/** Where a sampled copy's user files come from and go (s3://bucket/prefix each), and the S3 endpoint when not AWS. */
+export interface DatabaseCopyFiles {
+    source: string;
+    destination: string;
+    region?: string;
+    endpoint?: string;
+    forcePathStyle?: boolean;
 }
 
 export interface DatabaseCopyInputs {
@@ -51,9 +66,13 @@ export interface DatabaseCopyInputs {
     serverSide: boolean;
     refreshToken: string;
     engineVersion: string;
+    files?: DatabaseCopyFiles;
 }
 
 export interface DatabaseCopyOutputs extends DatabaseCopyInputs {
+    /** With `files`: the objects copied for the sampled rows, and the keys the rows name that the source lacks. */
+    filesCopied?: number;
+    filesNotFound?: number;
     mode: "stream" | "heroku-transfer";
     verification: string;
     tables: number;
@@ -67,7 +86,7 @@ export interface DatabaseCopyOutputs extends DatabaseCopyInputs {
 /** Inputs whose change means another copy into another place: a replacement. */
 const REPLACE_ON = ["sourceApp", "sourceConfigVar", "targetApp", "targetConfigVar", "targetKind", "targetStack"] as const;
 /** Inputs whose change means the same target gets a new copy: an update that replaces its data. */
-const RECOPY_ON = ["rules", "seed", "refreshToken", "engineVersion", "serverSide", "targetAddon"] as const;
+const RECOPY_ON = ["rules", "seed", "refreshToken", "engineVersion", "serverSide", "targetAddon", "files"] as const;
 
 export function databaseCopyProvider(): pulumi.dynamic.ResourceProvider<DatabaseCopyInputs, DatabaseCopyOutputs> {
     const connection: HerokuConnection = {};
@@ -93,13 +112,22 @@ export function databaseCopyProvider(): pulumi.dynamic.ResourceProvider<Database
         // as what it is (a no-op after a streamed copy, which never copies the marker).
         const client = new Client({ connectionString: to });
         await client.connect();
+        let files: SyncSummary | undefined;
         try {
             await markEnvironment(client, inputs.targetKind, inputs.targetStack);
+            // Only the user files the sampled rows name, read from the target now that it holds them.
+            const keyColumns = hooks ? scrub?.rules.files?.keys : undefined;
+            if (keyColumns && inputs.files) {
+                const onlyKeys = await readFileKeys(keyColumns, async (sql) => (await client.query(sql)).rows as Array<Record<string, unknown>>);
+                const { source, destination, ...connection } = inputs.files;
+                files = await syncFiles({ source, destination, connection, onlyKeys });
+            }
         } finally {
             await client.end();
         }
         return {
             ...inputs,
+            ...(files ? { filesCopied: files.files, filesNotFound: files.notFound ?? 0 } : {}),
             mode: report.mode,
             verification: report.verification,
             tables: report.tables.length,
@@ -124,6 +152,10 @@ export function databaseCopyProvider(): pulumi.dynamic.ResourceProvider<Database
             }
             for (const key of ["sourceApp", "targetApp", "targetStack"] as const) {
                 if (!unknown(news[key]) && (typeof news[key] !== "string" || news[key] === "")) failures.push({ property: key, reason: `${key} is required` });
+            }
+            if (news.files !== undefined && !unknown(news.files) && !unknown(news.rules)) {
+                const listed = typeof news.rules === "string" ? /^files:/m.test(news.rules) : (news.rules as { files?: unknown } | undefined)?.files !== undefined;
+                if (!listed) failures.push({ property: "files", reason: "copying only the sampled rows' files needs the rules to name the columns that hold the file keys (files: { keys: [table.column] })" });
             }
             if (!unknown(news.sourceApp) && news.sourceApp === news.targetApp) failures.push({ property: "targetApp", reason: "source and target are the same app's database" });
             if (kind === "sandbox" && news.rules === undefined) {
@@ -150,6 +182,7 @@ export function databaseCopyProvider(): pulumi.dynamic.ResourceProvider<Database
                 targetStack: news.targetStack,
                 ...(news.rules !== undefined ? { rules: news.rules } : {}),
                 ...(news.seed !== undefined ? { seed: news.seed } : {}),
+                ...(news.files !== undefined ? { files: news.files } : {}),
                 serverSide: news.serverSide ?? true,
                 refreshToken: news.refreshToken ?? "",
                 engineVersion: news.engineVersion ?? DATABASE_COPY_ENGINE_VERSION,
@@ -188,6 +221,7 @@ export class DatabaseCopy extends pulumi.dynamic.Resource {
     public readonly mode!: pulumi.Output<string>;
     public readonly scrubbed!: pulumi.Output<boolean>;
     public readonly completedAt!: pulumi.Output<string>;
+    public readonly filesCopied!: pulumi.Output<number | undefined>;
 
     constructor(name: string, args: DatabaseCopyArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -205,6 +239,8 @@ export class DatabaseCopy extends pulumi.dynamic.Resource {
                 seconds: undefined,
                 scrubbed: undefined,
                 completedAt: undefined,
+                filesCopied: undefined,
+                filesNotFound: undefined,
             },
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "seed"] },
             "herokuenv",

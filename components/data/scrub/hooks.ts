@@ -7,6 +7,7 @@
 import { createHash, createHmac } from "node:crypto";
 import type { CatalogTable, CopyHooks, Query, Row, SourceCatalog } from "../postgres-copy/hooks";
 import { FakeError, Fakes, scalarFn, type FakesOptions, type ValueFn } from "./fakes";
+import { fileKeyProblems } from "./files";
 import { leaves, leafText, parseJson, transformJson } from "./json";
 import { detectPersonal, formatFindings, type DetectOptions, type Finding } from "./pii";
 import { planColumns, tableKey, type ColumnPlan, type ScrubPlan } from "./plan";
@@ -108,7 +109,7 @@ export function scrubHooks(rules: ScrubRules, seed: string, options: ScrubOption
             source = query;
             await resolveDomains(catalog, query, types);
             plan = planColumns(catalog, rules, types);
-            const problems: RuleProblem[] = [...plan.problems];
+            const problems: RuleProblem[] = [...plan.problems, ...fileKeyProblems(rules, catalog.tables)];
             const unique = uniqueRequirements(plan, catalog.tables, fakes);
             problems.push(...unique.problems);
             sampling = planSampling(catalog, rules);

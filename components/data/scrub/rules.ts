@@ -45,10 +45,20 @@ export interface TableRules {
     line?: number;
 }
 
+/** A column whose values name user files (object keys relative to the files location), as `files.keys` lists it. */
+export interface FileKeyColumn {
+    schema: string;
+    table: string;
+    column: string;
+    line?: number;
+}
+
 export interface ScrubRules {
     tables: TableRules[];
     /** Where the rules came from: a file name or `herokuenv:seed`. */
     source: string;
+    /** `files.keys`: a sandbox gets only the user files these columns name in its sampled rows (all of them without it). */
+    files?: { keys: FileKeyColumn[] };
 }
 
 export interface RuleProblem {
@@ -123,11 +133,13 @@ function fromNode(root: unknown, source: string, lineOf: LineOf, problems: RuleP
         throw new RulesError(source, problems);
     }
     let tablesNode: unknown;
+    let filesNode: { node: unknown; line?: number } | undefined;
     for (const pair of root.items) {
         const key = scalarKey(pair.key);
         if (key === "tables") tablesNode = pair.value;
+        else if (key === "files") filesNode = { node: pair.value, line: lineOf(pair.key) };
         else if (key === "secret") problems.push({ where: "secret", line: lineOf(pair.key), message: "the seed secret never goes in a rules file; pass --seed VALUE or HEROKUENV_SEED (a stack carries it as herokuenv:seed.secret, a secret)" });
-        else problems.push({ where: String(key), line: lineOf(pair.key), message: "unknown top-level key; the only one is `tables`" });
+        else problems.push({ where: String(key), line: lineOf(pair.key), message: "unknown top-level key; the keys are `tables` and `files`" });
     }
     if (tablesNode === undefined || tablesNode === null || (YAML.isScalar(tablesNode) && tablesNode.value === null)) {
         if (!problems.some((p) => p.where === "document")) problems.push({ where: "tables", line: lineOf(root), message: "missing: list the tables to scrub or sample under `tables:`" });
@@ -154,7 +166,50 @@ function fromNode(root: unknown, source: string, lineOf: LineOf, problems: RuleP
             if (table) out.tables.push(table);
         }
     }
+    if (filesNode) {
+        const keys = parseFileKeys(filesNode.node, filesNode.line, lineOf, problems);
+        if (keys) out.files = { keys };
+        for (const k of keys ?? []) {
+            const rule = findTableRules(out, { schema: k.schema, name: k.table })?.columns.get(k.column);
+            if (rule && rule.kind !== "keep") {
+                problems.push({ where: `files.keys.${rulesTableName({ schema: k.schema, name: k.table })}.${k.column}`, line: k.line, message: `the column is scrubbed (${ruleText(rule)}), so the sandbox's rows would not name staging's files: make it \`${k.column}: keep\` or leave it out of files.keys` });
+            }
+        }
+    }
     if (problems.length > 0) throw new RulesError(source, problems);
+    return out;
+}
+
+/** `files: { keys: [table.column, schema.table.column, …] }`. */
+function parseFileKeys(node: unknown, line: number | undefined, lineOf: LineOf, problems: RuleProblem[]): FileKeyColumn[] | undefined {
+    const shape = "must be a mapping with one key, `keys:`, a list of the columns that hold user-file keys (`attachments.storage_key`, `billing.invoices.pdf_key`)";
+    if (!YAML.isMap(node)) {
+        problems.push({ where: "files", line, message: shape });
+        return undefined;
+    }
+    let list: unknown;
+    for (const pair of node.items) {
+        const key = String(scalarKey(pair.key));
+        if (key === "keys") list = pair.value;
+        else problems.push({ where: `files.${key}`, line: lineOf(pair.key), message: `unknown key; ${shape}` });
+    }
+    if (!YAML.isSeq(list) || list.items.length === 0) {
+        problems.push({ where: "files.keys", line: lineOf(list) ?? line, message: "must list at least one column: `- table.column` or `- schema.table.column`" });
+        return undefined;
+    }
+    const out: FileKeyColumn[] = [];
+    for (const item of list.items) {
+        const text = String(scalarKey(item));
+        const parts = text.split(".");
+        const itemLine = lineOf(item);
+        const ref = parts.length === 2 || parts.length === 3 ? parseTableName(parts.slice(0, -1).join(".")) : undefined;
+        const column = parts[parts.length - 1];
+        if (!ref || !IDENT.test(column)) {
+            problems.push({ where: `files.keys.${text}`, line: itemLine, message: "not a column; write `table.column` (schema public) or `schema.table.column`" });
+            continue;
+        }
+        out.push({ schema: ref.schema, table: ref.name, column, line: itemLine });
+    }
     return out;
 }
 
