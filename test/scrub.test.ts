@@ -448,5 +448,10 @@ describe("scrubbed, sampled copy against real PostgreSQL @servers", function () 
         } finally {
             await psql(source, "ALTER TABLE employees DROP COLUMN ssn;");
         }
+        // files.keys naming a column the source does not have: refused before anything is written too.
+        const withFiles = { ...rules, files: { keys: [{ schema: "public", table: "employees", column: "photo_key", line: 3 }] } };
+        const t2 = await target();
+        await assert.rejects(copy({ from: source, to: t2, hooks: scrubHooks(withFiles, SEED_A), targetKind: "sandbox" }), (e: Error) => /files\.keys\.employees\.photo_key: employees has no column photo_key/.test(e.message));
+        assert.equal(await userTableCount(t2), 0, "no table was created in the target");
     });
 });
