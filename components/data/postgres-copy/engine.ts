@@ -198,7 +198,8 @@ async function copyUnsafe(opts: ResolvedCopyOptions): Promise<CopyReport> {
         }
         await holder.client.query("COMMIT").catch(() => undefined);
         opts.emit({ type: "phase", name: "post-data" });
-        const laterForeignKeys = postPlan.foreignKeys.filter((s) => !earlyForeignKeys.includes(s));
+        const withRows = new Set(earlyForeignKeys);
+        const laterForeignKeys = postPlan.foreignKeys.filter((s) => !withRows.has(s));
         const steps = postPlan.indexes.length + earlyForeignKeys.length + (await applyPostData(opts, post.preamble, { ...postPlan, foreignKeys: laterForeignKeys }, progress, source));
         const postSeconds = (Date.now() - postStarted) / 1000;
         checkAborted(opts);

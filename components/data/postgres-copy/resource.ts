@@ -11,7 +11,7 @@ import { databaseUrlOfApp } from "../../heroku/config-var-url";
 import { configureConnection, type HerokuConnection } from "../../heroku/provider";
 import { packageProvider } from "../../package-provider";
 import { syncFiles, type SyncSummary } from "../file-sync/engine";
-import { readFileKeys, scrubFingerprint, scrubHooks, validateSeedConfig } from "../scrub";
+import { readFileKeys, scrubFingerprint, scrubHooks, validateSeedConfig, type ScrubRules } from "../scrub";
 import { copy } from "./engine";
 import { markEnvironment, type EnvironmentKind } from "./guards";
 
@@ -153,24 +153,24 @@ export function databaseCopyProvider(): pulumi.dynamic.ResourceProvider<Database
             for (const key of ["sourceApp", "targetApp", "targetStack"] as const) {
                 if (!unknown(news[key]) && (typeof news[key] !== "string" || news[key] === "")) failures.push({ property: key, reason: `${key} is required` });
             }
-            if (news.files !== undefined && !unknown(news.files) && !unknown(news.rules)) {
-                const listed = typeof news.rules === "string" ? /^files:/m.test(news.rules) : (news.rules as { files?: unknown } | undefined)?.files !== undefined;
-                if (!listed) failures.push({ property: "files", reason: "copying only the sampled rows' files needs the rules to name the columns that hold the file keys (files: { keys: [table.column] })" });
-            }
             if (!unknown(news.sourceApp) && news.sourceApp === news.targetApp) failures.push({ property: "targetApp", reason: "source and target are the same app's database" });
             if (kind === "sandbox" && news.rules === undefined) {
                 failures.push({ property: "rules", reason: "an unscrubbed copy into a sandbox is refused: declare herokuenv:seed (the scrubbing rules) in Pulumi.staging.yaml" });
             }
+            let rules: ScrubRules | undefined;
             if (news.rules !== undefined && !unknown(news.rules) && !unknown(news.seed)) {
                 if (typeof news.seed !== "string" || news.seed === "") {
                     failures.push({ property: "seed", reason: "scrubbing needs its secret seed: pulumi config set --secret --path 'herokuenv:seed.secret' <value>" });
                 } else {
                     try {
-                        validateSeedConfig({ ...news.rules, secret: news.seed });
+                        rules = validateSeedConfig({ ...news.rules, secret: news.seed }).rules;
                     } catch (err) {
                         failures.push({ property: "rules", reason: (err as Error).message });
                     }
                 }
+            }
+            if (news.files !== undefined && !unknown(news.files) && !unknown(news.rules) && (news.rules === undefined || (rules !== undefined && rules.files === undefined))) {
+                failures.push({ property: "files", reason: "copying only the sampled rows' files needs the rules to name the columns that hold the file keys (files: { keys: [table.column] })" });
             }
             const inputs: DatabaseCopyInputs = {
                 sourceApp: news.sourceApp,
@@ -222,6 +222,7 @@ export class DatabaseCopy extends pulumi.dynamic.Resource {
     public readonly scrubbed!: pulumi.Output<boolean>;
     public readonly completedAt!: pulumi.Output<string>;
     public readonly filesCopied!: pulumi.Output<number | undefined>;
+    public readonly filesNotFound!: pulumi.Output<number | undefined>;
 
     constructor(name: string, args: DatabaseCopyArgs, opts?: pulumi.CustomResourceOptions) {
         super(
