@@ -22,7 +22,7 @@ import { copyOptionProblems, withCopyDefaults, type CopyOptions, type ResolvedCo
 import { planUnits, type DataUnit } from "./ranges";
 import { checkAborted, copyRows, foreignKeysWithRows, PROGRESS_NAMESPACE, runStep } from "./rows";
 import { findPgDump, isTolerated, parseDump, planPostData, runPgDump, type Dump, type PostDataPlan, type PostDataStep } from "./schema";
-import { connect, connectSnapshot } from "./session";
+import { connect, connectSnapshot, queryOf } from "./session";
 
 export { PROGRESS_NAMESPACE };
 
@@ -206,7 +206,7 @@ async function copyUnsafe(opts: ResolvedCopyOptions): Promise<CopyReport> {
 
         if (hooks?.afterCopy) {
             opts.emit({ type: "phase", name: "after-copy" });
-            await hooks.afterCopy({ tables: catalog.tables }, async (sql, params) => (await target.query(sql, params as unknown[] | undefined)).rows as Array<Record<string, unknown>>).catch((err: unknown) => {
+            await hooks.afterCopy({ tables: catalog.tables }, queryOf(target)).catch((err: unknown) => {
                 throw err instanceof MigrationError ? err : new MigrationError(`post-copy check failed: ${(err as Error)?.message ?? String(err)}`, "verification");
             });
         }

@@ -14,6 +14,7 @@ import { syncFiles, type SyncSummary } from "../file-sync/engine";
 import { readFileKeys, scrubFingerprint, scrubHooks, validateSeedConfig, type ScrubRules } from "../scrub";
 import { copy } from "./engine";
 import { markEnvironment, type EnvironmentKind } from "./guards";
+import { queryOf } from "./session";
 
 /** Bump when the engine's output changes in a way that must re-run existing copies. */
 export const DATABASE_COPY_ENGINE_VERSION = "1";
@@ -118,7 +119,7 @@ export function databaseCopyProvider(): pulumi.dynamic.ResourceProvider<Database
             // Only the user files the sampled rows name, read from the target now that it holds them.
             const keyColumns = hooks ? scrub?.rules.files?.keys : undefined;
             if (keyColumns && inputs.files) {
-                const onlyKeys = await readFileKeys(keyColumns, async (sql) => (await client.query(sql)).rows as Array<Record<string, unknown>>);
+                const onlyKeys = await readFileKeys(keyColumns, queryOf(client));
                 const { source, destination, ...connection } = inputs.files;
                 files = await syncFiles({ source, destination, connection, onlyKeys });
             }

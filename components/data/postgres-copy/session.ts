@@ -3,6 +3,7 @@
 // shares so all tables are read at one instant.
 import { Client } from "pg";
 import { checkPostgresUrl } from "../mysql-to-postgres/pg-target";
+import type { Query } from "./hooks";
 
 /** Output settings applied on both sides: COPY text and the verification read-back depend on them. */
 export const COPY_SESSION_SQL =
@@ -45,6 +46,11 @@ export async function connectSnapshot(url: string, snapshot?: string): Promise<{
         await client.end().catch(() => undefined);
         throw err;
     }
+}
+
+/** A client as the hooks' Query: rows as plain records. */
+export function queryOf(client: Client): Query {
+    return async (sql, params) => (await client.query(sql, params as unknown[] | undefined)).rows as Array<Record<string, unknown>>;
 }
 
 export type { Client };
